@@ -1,0 +1,160 @@
+from django.contrib import admin, messages
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
+
+from courses.middleware import forget_frame_ancestors
+from courses.models import (
+    Assignment,
+    Course,
+    DatasetSpec,
+    Enrollment,
+    IssuedDataset,
+    JobRun,
+    Learner,
+    Question,
+    SpecVersion,
+    Submission,
+)
+
+
+def _registration_changed(**kwargs) -> None:
+    forget_frame_ancestors()
+
+
+post_save.connect(_registration_changed, sender=LtiTool, dispatch_uid="frame-ancestors-save")
+post_delete.connect(_registration_changed, sender=LtiTool, dispatch_uid="frame-ancestors-del")
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "context_id", "registration", "created_at")
+    list_filter = ("registration",)
+    search_fields = ("title", "label", "context_id")
+
+
+@admin.register(Learner)
+class LearnerAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "email", "sub", "registration", "created_at")
+    list_filter = ("registration",)
+    search_fields = ("name", "email", "sub")
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ("learner", "course", "role", "source", "last_launch_at")
+    list_filter = ("role", "source")
+    search_fields = ("learner__name", "learner__email", "course__title")
+    raw_id_fields = ("learner", "course")
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("title", "course", "status", "points", "scale", "created_at")
+    list_filter = ("status", "course__registration")
+    search_fields = ("title", "uuid", "resource_link_id")
+    readonly_fields = ("uuid", "created_at", "updated_at")
+    inlines = [QuestionInline]
+
+
+class SpecVersionInline(admin.TabularInline):
+    model = SpecVersion
+    extra = 0
+    fields = ("number", "status", "source", "sha256", "approved_at", "approved_by")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+
+@admin.register(DatasetSpec)
+class DatasetSpecAdmin(admin.ModelAdmin):
+    list_display = ("assignment", "updated_at")
+    search_fields = ("assignment__title",)
+    inlines = [SpecVersionInline]
+
+
+@admin.register(SpecVersion)
+class SpecVersionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "status", "source", "sha256", "created_at", "approved_at")
+    list_filter = ("status", "source")
+    search_fields = ("sha256", "spec__assignment__title")
+    readonly_fields = ("sha256", "created_at", "approved_at", "approved_by")
+    raw_id_fields = ("spec", "created_by")
+
+
+@admin.register(IssuedDataset)
+class IssuedDatasetAdmin(admin.ModelAdmin):
+    list_display = (
+        "assignment",
+        "learner",
+        "variant",
+        "is_current",
+        "engine_version",
+        "issued_at",
+        "last_downloaded_at",
+    )
+    list_filter = ("is_current", "engine_version")
+    search_fields = ("learner__name", "learner__email", "assignment__title", "seed_fingerprint")
+    readonly_fields = ("issued_at", "spec_sha256", "seed_fingerprint", "file_checksums")
+    raw_id_fields = ("assignment", "learner", "spec_version")
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "assignment", "answer_type", "points")
+    list_filter = ("answer_type",)
+    search_fields = ("prompt", "assignment__title")
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = (
+        "learner",
+        "assignment",
+        "attempt",
+        "score",
+        "max_score",
+        "passback_status",
+        "submitted_at",
+    )
+    list_filter = ("passback_status",)
+    search_fields = ("learner__name", "learner__email", "assignment__title")
+    raw_id_fields = ("assignment", "learner", "issued_dataset")
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "kind", "queue", "status", "progress", "requested_at", "finished_at")
+    list_filter = ("status", "kind", "queue")
+    search_fields = ("kind", "rq_job_id", "error")
+    readonly_fields = [field.name for field in JobRun._meta.fields]
+    change_list_template = "admin/courses/jobrun/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "probe/",
+                self.admin_site.admin_view(self.run_probe),
+                name="courses_jobrun_probe",
+            ),
+            *super().get_urls(),
+        ]
+
+    def run_probe(self, request: HttpRequest) -> HttpResponseRedirect:
+        """Queue a system probe: proves a worker reaches the database and file storage."""
+        from courses.jobs import job_enqueue
+
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:courses_jobrun_changelist"))
+        job_run = job_enqueue(kind="system_probe")
+        messages.info(request, f"System probe queued as job #{job_run.pk}; refresh to see it.")
+        return HttpResponseRedirect(reverse("admin:courses_jobrun_changelist"))

@@ -1,0 +1,7 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def tool(request: HttpRequest) -> dict[str, object]:
+    """Values every page may show."""
+    return {"demo_mode": settings.DATAGEN_DEMO_MODE, "tool_name": "datagen-lti"}

@@ -1,0 +1,141 @@
+"""Background jobs: each takes ids, calls one service, and records itself on a JobRun.
+
+``job_enqueue`` creates the tracking row and dispatches after the transaction
+commits: inline in this process when ``JOBS_INLINE`` (no Redis), otherwise on
+the job kind's django-rq queue. ``run_job`` is the single entry point a worker
+executes; it does nothing for a run that already succeeded, so a job delivered
+twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from courses.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+
+class JobProgress:
+    """Lets a service report progress on its JobRun without knowing about jobs."""
+
+    def __init__(self, job_run_id: int) -> None:
+        self.job_run_id = job_run_id
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        JobRun.objects.filter(pk=self.job_run_id).update(
+            progress=min(max(float(fraction), 0.0), 1.0), progress_message=message[:255]
+        )
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    queue: str
+    handler: Callable[..., dict[str, Any] | None]
+    retries: int = 0
+    retry_intervals: tuple[int, ...] = ()
+
+
+JOB_KINDS: dict[str, JobKind] = {}
+
+
+def job(
+    name: str, *, queue: str = "default", retries: int = 0, retry_intervals: tuple[int, ...] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a job handler: ``handler(progress=JobProgress, **arguments) -> result dict``."""
+    if queue not in settings.RQ_QUEUE_NAMES:
+        raise ValueError(f"Unknown queue {queue!r}; use one of {settings.RQ_QUEUE_NAMES}.")
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        JOB_KINDS[name] = JobKind(name, queue, handler, retries, retry_intervals)
+        return handler
+
+    return register
+
+
+def job_enqueue(*, kind: str, arguments: dict[str, Any] | None = None) -> JobRun:
+    """Create a JobRun and run it (inline or on its queue) once the transaction commits."""
+    job_kind = JOB_KINDS[kind]
+    job_run = JobRun.objects.create(kind=kind, queue=job_kind.queue, arguments=arguments or {})
+    transaction.on_commit(lambda: _dispatch(job_run.pk))
+    return job_run
+
+
+def _dispatch(job_run_id: int) -> None:
+    job_run = JobRun.objects.get(pk=job_run_id)
+    if settings.JOBS_INLINE:
+        run_job(job_run_id)
+        return
+    import django_rq
+    from rq import Retry
+
+    job_kind = JOB_KINDS[job_run.kind]
+    retry = None
+    if job_kind.retries:
+        retry = Retry(max=job_kind.retries, interval=list(job_kind.retry_intervals) or 0)
+    rq_job = django_rq.get_queue(job_kind.queue).enqueue(
+        run_job, job_run_id, job_id=f"jobrun-{job_run_id}", retry=retry
+    )
+    JobRun.objects.filter(pk=job_run_id).update(rq_job_id=rq_job.id)
+
+
+def run_job(job_run_id: int) -> None:
+    """Execute one JobRun: the function a worker runs. Safe to call twice."""
+    with transaction.atomic():
+        job_run = JobRun.objects.select_for_update().get(pk=job_run_id)
+        if job_run.status == JobRun.Status.SUCCEEDED:
+            return
+        job_run.status = JobRun.Status.STARTED
+        job_run.started_at = timezone.now()
+        job_run.attempts += 1
+        job_run.error = ""
+        job_run.save(update_fields=["status", "started_at", "attempts", "error"])
+
+    job_kind = JOB_KINDS[job_run.kind]
+    try:
+        result = job_kind.handler(progress=JobProgress(job_run_id), **job_run.arguments)
+    except Exception as exc:
+        logger.exception("Job %s #%s failed", job_run.kind, job_run_id)
+        JobRun.objects.filter(pk=job_run_id).update(
+            status=JobRun.Status.FAILED,
+            error=_describe(exc),
+            finished_at=timezone.now(),
+        )
+        # Let a worker retry the kinds that declare retries.
+        if not settings.JOBS_INLINE and job_run.attempts <= job_kind.retries:
+            raise
+        return
+    JobRun.objects.filter(pk=job_run_id).update(
+        status=JobRun.Status.SUCCEEDED,
+        progress=1.0,
+        result=result or {},
+        finished_at=timezone.now(),
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """A message a person can act on, with the origin line for the logs."""
+    message = str(exc) or exc.__class__.__name__
+    origin = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" ({origin[0].filename.rsplit('/', 1)[-1]}:{origin[0].lineno})" if origin else ""
+    return f"{exc.__class__.__name__}: {message}{where}"[:4000]
+
+
+# --- Job kinds ----------------------------------------------------------------
+
+
+@job("system_probe", queue="default")
+def system_probe_job(*, progress: JobProgress) -> dict[str, Any]:
+    """Prove the job path: report which process ran and what it reached."""
+    from courses.services.system import system_probe
+
+    return system_probe(progress=progress)

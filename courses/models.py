@@ -1,0 +1,375 @@
+"""The domain: courses, learners, assignments, specs, issued datasets, grading, jobs.
+
+Platform registrations (issuer, client id, keys, deployments) are pylti1p3's
+``LtiTool`` and ``LtiToolKey`` models; everything here hangs off an ``LtiTool``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
+
+EXPORT_FORMATS = (
+    "xlsx",
+    "csv",
+    "parquet",
+    "sql:postgres",
+    "sql:mysql",
+    "sql:sqlite",
+    "sql:sqlserver",
+    "sqlite",
+)
+DEFAULT_OFFERED_FORMATS = ["xlsx", "csv", "parquet", "sql:postgres", "sqlite"]
+
+
+def default_offered_formats() -> list[str]:
+    return list(DEFAULT_OFFERED_FORMATS)
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Course(TimestampedModel):
+    """An LMS course (the LTI context) on one platform registration."""
+
+    registration = models.ForeignKey(LtiTool, on_delete=models.PROTECT, related_name="courses")
+    context_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=255, blank=True)
+    label = models.CharField(max_length=255, blank=True)
+    nrps_url = models.URLField(max_length=1024, blank=True)
+    lineitems_url = models.URLField(max_length=1024, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "context_id"], name="course_unique_context"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.label or self.context_id
+
+
+class Learner(TimestampedModel):
+    """A person known to the tool by the platform's stable LTI ``sub``.
+
+    Instructors are people too: the role lives on ``Enrollment``, per course.
+    """
+
+    registration = models.ForeignKey(LtiTool, on_delete=models.PROTECT, related_name="learners")
+    sub = models.CharField("LTI subject (sub)", max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    given_name = models.CharField(max_length=255, blank=True)
+    family_name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "sub"], name="learner_unique_sub")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.sub
+
+
+class Enrollment(TimestampedModel):
+    """A person's role in a course, from a launch or from the NRPS roster."""
+
+    class Role(models.TextChoices):
+        INSTRUCTOR = "instructor", "Instructor"
+        LEARNER = "learner", "Learner"
+
+    class Source(models.TextChoices):
+        LAUNCH = "launch", "Launch"
+        ROSTER = "roster", "Roster (NRPS)"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="enrollments")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    lti_roles = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.LAUNCH)
+    last_launch_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "learner"], name="enrollment_unique_course_learner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.course} ({self.role})"
+
+
+class Assignment(TimestampedModel):
+    """One placement of the tool in a course: a dataset spec, questions and a gradebook column."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft: spec not approved"
+        OPEN = "open", "Open to learners"
+        CLOSED = "closed", "Closed"
+
+    class Feedback(models.TextChoices):
+        NONE = "none", "Nothing until the instructor releases it"
+        SCORE = "score", "Score only"
+        CORRECTNESS = "correctness", "Score and which answers are right"
+        ANSWERS = "answers", "Score, correctness and the expected answers"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    resource_link_id = models.CharField(max_length=255, null=True, blank=True)
+    title = models.CharField(max_length=255)
+    instructions = models.TextField(blank=True)
+    points = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=Decimal("100"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    scale = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1000.0)],
+        help_text="Multiplies the spec's root-table row counts.",
+    )
+    offered_formats = models.JSONField(default=default_offered_formats)
+    lineitem_url = models.URLField(max_length=1024, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    feedback = models.CharField(max_length=16, choices=Feedback.choices, default=Feedback.SCORE)
+    max_attempts = models.PositiveIntegerField(default=0, help_text="0 means unlimited.")
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "resource_link_id"],
+                condition=Q(resource_link_id__isnull=False),
+                name="assignment_unique_resource_link",
+            ),
+            models.CheckConstraint(condition=Q(scale__gt=0), name="assignment_scale_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DatasetSpec(TimestampedModel):
+    """The spec of an assignment's dataset, with its learning objectives and versions."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="spec")
+    objectives = models.TextField(blank=True, help_text="What learners should practise.")
+
+    def __str__(self) -> str:
+        return f"Spec of {self.assignment}"
+
+    @property
+    def approved_version(self) -> SpecVersion | None:
+        return self.versions.filter(status=SpecVersion.Status.APPROVED).first()
+
+
+class SpecVersion(models.Model):
+    """One saved version of a spec document. Approval freezes it by content hash."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        SUPERSEDED = "superseded", "Superseded"
+
+    class Source(models.TextChoices):
+        LLM = "llm", "Drafted by a language model"
+        TEMPLATE = "template", "Drafted from an offline template"
+        MANUAL = "manual", "Written or edited by hand"
+        REFERENCE = "reference", "Inferred from reference tables"
+
+    spec = models.ForeignKey(DatasetSpec, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    document = models.JSONField(help_text="The spec, in its canonical JSON form.")
+    sha256 = models.CharField(max_length=64, help_text="sha256 of the canonical JSON.")
+    validation = models.JSONField(
+        default=dict, blank=True, help_text="Latest validation and objective-check report."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["spec", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["spec", "number"], name="specversion_unique_number"),
+            models.UniqueConstraint(
+                fields=["spec"],
+                condition=Q(status="approved"),
+                name="specversion_one_approved",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(approved_at__isnull=False),
+                name="specversion_approved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spec.assignment} v{self.number} ({self.status})"
+
+
+class IssuedDataset(models.Model):
+    """A dataset the tool issued to a learner: enough to regenerate and verify it."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="issued")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="issued")
+    variant = models.PositiveIntegerField(default=0)
+    is_current = models.BooleanField(default=True)
+    spec_version = models.ForeignKey(SpecVersion, on_delete=models.PROTECT, related_name="issued")
+    spec_sha256 = models.CharField(max_length=64)
+    engine_version = models.CharField(max_length=32)
+    seed_fingerprint = models.CharField(max_length=64)
+    sub_seed = models.PositiveIntegerField(
+        default=0, help_text="Which regeneration attempt met every objective check."
+    )
+    row_counts = models.JSONField(default=dict, blank=True)
+    file_checksums = models.JSONField(
+        default=dict, blank=True, help_text="sha256 of every file issued, by file name."
+    )
+    answer_key = models.JSONField(default=dict, blank=True)
+    flaw_summary = models.JSONField(default=dict, blank=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    download_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "learner", "variant"], name="issued_unique_variant"
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "learner"],
+                condition=Q(is_current=True),
+                name="issued_one_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} / {self.learner} / variant {self.variant}"
+
+
+class Question(TimestampedModel):
+    """A question of an assignment; its answer is computed from each learner's own data."""
+
+    class AnswerType(models.TextChoices):
+        NUMBER = "number", "A number"
+        TEXT = "text", "A text value"
+        SQL = "sql", "A SQL query (its result is compared)"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField()
+    prompt = models.TextField()
+    answer_type = models.CharField(
+        max_length=16, choices=AnswerType.choices, default=AnswerType.NUMBER
+    )
+    reference_sql = models.TextField(help_text="Run against the learner's data to get the key.")
+    tolerance = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0)], help_text="Absolute, for numbers."
+    )
+    points = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
+
+    class Meta:
+        ordering = ["assignment", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "position"], name="question_unique_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.position}: {self.prompt[:60]}"
+
+
+class Submission(models.Model):
+    """One attempt of a learner at an assignment's questions, graded against their key."""
+
+    class Passback(models.TextChoices):
+        NOT_NEEDED = "not_needed", "No gradebook column"
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent to the LMS"
+        FAILED = "failed", "Sending failed"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="submissions")
+    issued_dataset = models.ForeignKey(
+        IssuedDataset, on_delete=models.PROTECT, related_name="submissions"
+    )
+    attempt = models.PositiveIntegerField(default=1)
+    answers = models.JSONField(default=dict, help_text="Answer per question id.")
+    results = models.JSONField(default=dict, blank=True, help_text="Grading per question id.")
+    score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    max_score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+    passback_status = models.CharField(
+        max_length=16, choices=Passback.choices, default=Passback.NOT_NEEDED
+    )
+    passback_at = models.DateTimeField(null=True, blank=True)
+    passback_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "learner", "attempt"], name="submission_unique_attempt"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.assignment}, attempt {self.attempt}"
+
+
+class JobRun(models.Model):
+    """The tracking row of one background job: status, progress and outcome."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        STARTED = "started", "Started"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=64)
+    queue = models.CharField(max_length=32, default="default")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    arguments = models.JSONField(default=dict, blank=True)
+    progress = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    progress_message = models.CharField(max_length=255, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    rq_job_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}

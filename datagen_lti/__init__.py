@@ -1,0 +1,1 @@
+"""datagen-lti: individualized, reproducible datasets for every learner, inside the LMS."""
