@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
@@ -27,8 +28,13 @@ post_save.connect(_registration_changed, sender=LtiTool, dispatch_uid="frame-anc
 post_delete.connect(_registration_changed, sender=LtiTool, dispatch_uid="frame-ancestors-del")
 
 
+# Platform URLs are https; say so rather than rely on Django's changing default.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("__str__", "context_id", "registration", "created_at")
     list_filter = ("registration",)
     search_fields = ("title", "label", "context_id")
@@ -56,6 +62,7 @@ class QuestionInline(admin.TabularInline):
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("title", "course", "status", "points", "scale", "created_at")
     list_filter = ("status", "course__registration")
     search_fields = ("title", "uuid", "resource_link_id")
