@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
+from django.conf import settings
+from django.db.models import QuerySet
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
-from courses.models import Assignment, Course, IssuedDataset, Learner
+from courses.models import (
+    Assignment,
+    Course,
+    Enrollment,
+    IssuedDataset,
+    JobRun,
+    Learner,
+    SpecVersion,
+)
+from datagen_lti.export.dictionary import DictionaryRow, dictionary_rows
+from datagen_lti.synth import SpecError, load_spec
+from datagen_lti.synth.flaws import adjust_schema
+from datagen_lti.synth.schema_build import build_schema
+
+EXAMPLES_DIR = Path(settings.BASE_DIR) / "examples" / "specs"
+
+FORMAT_LABELS = {
+    "xlsx": "Excel workbook (.xlsx)",
+    "csv": "CSV",
+    "parquet": "Parquet",
+    "sql:postgres": "SQL script for PostgreSQL",
+    "sql:mysql": "SQL script for MySQL / MariaDB",
+    "sql:sqlite": "SQL script for SQLite",
+    "sql:sqlserver": "SQL script for SQL Server",
+    "sqlite": "SQLite database file",
+}
 
 
 def tool_overview() -> dict[str, Any]:
@@ -18,3 +49,98 @@ def tool_overview() -> dict[str, Any]:
         "learners": Learner.objects.count(),
         "issued": IssuedDataset.objects.count(),
     }
+
+
+def current_dataset(*, assignment: Assignment, learner: Learner) -> IssuedDataset | None:
+    return (
+        IssuedDataset.objects.select_related("spec_version")
+        .filter(assignment=assignment, learner=learner, is_current=True)
+        .first()
+    )
+
+
+def approved_version(assignment: Assignment) -> SpecVersion | None:
+    return SpecVersion.objects.filter(
+        spec__assignment=assignment, status=SpecVersion.Status.APPROVED
+    ).first()
+
+
+def latest_version(assignment: Assignment) -> SpecVersion | None:
+    return SpecVersion.objects.filter(spec__assignment=assignment).order_by("-number").first()
+
+
+def spec_versions(assignment: Assignment) -> QuerySet[SpecVersion]:
+    return SpecVersion.objects.filter(spec__assignment=assignment).order_by("-number")
+
+
+def latest_job(*, kind: str, arguments: dict[str, Any]) -> JobRun | None:
+    """The newest job of a kind with exactly these arguments."""
+    candidates = JobRun.objects.filter(kind=kind).order_by("-requested_at")[:50]
+    return next((job for job in candidates if job.arguments == arguments), None)
+
+
+def offered_formats(assignment: Assignment) -> list[tuple[str, str]]:
+    return [(fmt, FORMAT_LABELS.get(fmt, fmt)) for fmt in assignment.offered_formats]
+
+
+def data_dictionary(version: SpecVersion) -> list[DictionaryRow]:
+    """The columns a learner's dataset has, as its data dictionary describes them."""
+    spec = load_spec(json.dumps(version.document))
+    schema = adjust_schema(build_schema(spec), spec.flaws)
+    return dictionary_rows(schema)
+
+
+def spec_as_yaml(version: SpecVersion) -> str:
+    """A spec version as YAML, the friendliest form to edit."""
+    return yaml.safe_dump(version.document, sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass(frozen=True)
+class ExampleSpec:
+    slug: str
+    title: str
+    description: str
+
+
+def example_specs() -> list[ExampleSpec]:
+    """The teaching scenarios shipped under examples/specs/."""
+    examples = []
+    for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+        try:
+            spec = load_spec(path.read_text(encoding="utf-8"))
+        except SpecError:
+            continue
+        examples.append(ExampleSpec(path.stem, spec.title, spec.description))
+    return examples
+
+
+def example_spec_text(slug: str) -> str | None:
+    path = EXAMPLES_DIR / f"{slug}.yaml"
+    if not path.is_file() or path.parent != EXAMPLES_DIR:
+        return None
+    return path.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class GradebookRow:
+    learner: Learner
+    role: str
+    issued: IssuedDataset | None
+
+
+def assignment_gradebook(assignment: Assignment) -> list[GradebookRow]:
+    """Every person enrolled in the course, with their current dataset of this assignment."""
+    issued = {
+        row.learner_id: row
+        for row in IssuedDataset.objects.filter(assignment=assignment, is_current=True)
+    }
+    enrollments = (
+        Enrollment.objects.filter(course=assignment.course)
+        .select_related("learner")
+        .order_by("role", "learner__name")
+    )
+    rows = [GradebookRow(e.learner, e.role, issued.pop(e.learner_id, None)) for e in enrollments]
+    # Datasets of people no longer enrolled still show.
+    for row in issued.values():
+        rows.append(GradebookRow(row.learner, "", row))
+    return rows

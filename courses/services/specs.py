@@ -1,0 +1,123 @@
+"""Writes on dataset specs: save a version, check it against sample learners, approve it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
+from datagen_lti.synth import SpecError, derive_seed, generate, load_spec
+from datagen_lti.synth.limits import SpecLimits
+
+PREVIEW_LEARNERS = 3
+
+
+class ApprovalError(Exception):
+    """A spec version cannot be approved yet; the message says why."""
+
+
+def spec_limits() -> SpecLimits:
+    return SpecLimits(max_total_rows=settings.DATAGEN_MAX_ROWS)
+
+
+def preview_learner_key(number: int) -> str:
+    """The seed identity of the n-th sample learner an instructor previews."""
+    return f"preview:{number}"
+
+
+@transaction.atomic
+def spec_version_save(
+    *,
+    assignment: Assignment,
+    text: str,
+    source: str = SpecVersion.Source.MANUAL,
+    created_by: Learner | None = None,
+    objectives: str | None = None,
+) -> SpecVersion:
+    """Validate a spec (YAML or JSON) and store it as the next draft version.
+
+    Raises ``SpecError`` naming the path at fault; nothing is stored then. Saving
+    the same document as the latest version returns that version unchanged.
+    """
+    spec = load_spec(text, limits=spec_limits())
+    dataset_spec, _ = DatasetSpec.objects.select_for_update().get_or_create(assignment=assignment)
+    if objectives is not None:
+        dataset_spec.objectives = objectives
+        dataset_spec.save(update_fields=["objectives", "updated_at"])
+    latest = dataset_spec.versions.order_by("-number").first()
+    if latest is not None and latest.sha256 == spec.sha256:
+        return latest
+    return SpecVersion.objects.create(
+        spec=dataset_spec,
+        number=(latest.number + 1) if latest else 1,
+        status=SpecVersion.Status.DRAFT,
+        source=source,
+        document=json.loads(spec.canonical_json()),
+        sha256=spec.sha256,
+        created_by=created_by,
+    )
+
+
+def spec_version_check(
+    *, spec_version: SpecVersion, progress: Callable[[float, str], None] | None = None
+) -> dict[str, Any]:
+    """Generate the variants of a few sample learners and record every objective check."""
+    assignment = spec_version.spec.assignment
+    report: dict[str, Any] = {"sha256": spec_version.sha256, "previews": [], "ok": False}
+    try:
+        spec = load_spec(json.dumps(spec_version.document), limits=spec_limits())
+        for number in range(1, PREVIEW_LEARNERS + 1):
+            if progress:
+                progress((number - 1) / PREVIEW_LEARNERS, f"Generating sample learner {number}")
+            seed = derive_seed(
+                secret=settings.DATAGEN_SEED_SECRET.encode(),
+                assignment=str(assignment.uuid),
+                learner=preview_learner_key(number),
+            )
+            dataset = generate(spec, seed=seed, scale=assignment.scale, limits=spec_limits())
+            report["previews"].append(
+                {
+                    "learner": number,
+                    "row_counts": dataset.row_counts,
+                    "sub_seed": dataset.sub_seed,
+                    "checks": dataset.check_report.to_dict(),
+                }
+            )
+        report["ok"] = True
+    except SpecError as exc:
+        report["error"] = exc.to_dict()
+    report["checked_at"] = timezone.now().isoformat()
+    SpecVersion.objects.filter(pk=spec_version.pk).update(validation=report)
+    spec_version.validation = report
+    return {"ok": report["ok"], "error": report.get("error")}
+
+
+@transaction.atomic
+def spec_version_approve(*, spec_version: SpecVersion, approver: Learner) -> SpecVersion:
+    """Freeze a checked version as the assignment's spec and open the assignment."""
+    version = SpecVersion.objects.select_for_update().get(pk=spec_version.pk)
+    if version.status == SpecVersion.Status.APPROVED:
+        return version
+    validation = version.validation or {}
+    if validation.get("sha256") != version.sha256 or not validation.get("ok"):
+        raise ApprovalError(
+            "Run the checks on this version first: approval needs every sample learner's "
+            "variant to generate and pass its objective checks."
+        )
+    SpecVersion.objects.filter(spec=version.spec, status=SpecVersion.Status.APPROVED).update(
+        status=SpecVersion.Status.SUPERSEDED
+    )
+    version.status = SpecVersion.Status.APPROVED
+    version.approved_at = timezone.now()
+    version.approved_by = approver
+    version.save(update_fields=["status", "approved_at", "approved_by"])
+    assignment = version.spec.assignment
+    if assignment.status == Assignment.Status.DRAFT:
+        assignment.status = Assignment.Status.OPEN
+        assignment.save(update_fields=["status", "updated_at"])
+    return version

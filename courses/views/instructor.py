@@ -1,0 +1,256 @@
+"""The instructor's pages: settings, the spec editor, previews, approval and the roster."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from courses import selectors
+from courses.forms import AssignmentSettingsForm, SpecForm
+from courses.jobs import job_enqueue
+from courses.lti.access import instructor_required
+from courses.lti.errors import render_lti_error
+from courses.models import IssuedDataset, JobRun, Learner, SpecVersion
+from courses.services.datasets import DatasetUnavailable, dataset_reissue, generate_for
+from courses.services.specs import (
+    PREVIEW_LEARNERS,
+    ApprovalError,
+    preview_learner_key,
+    spec_version_approve,
+    spec_version_save,
+)
+from courses.views.learner import _send_dataset_file
+from datagen_lti.synth import SpecError
+
+PREVIEW_ROWS = 15
+
+
+def _manage(assignment_uuid: UUID):
+    return redirect("courses:instructor_assignment", assignment_uuid=assignment_uuid)
+
+
+def _page(request: HttpRequest, *, spec_form: SpecForm | None = None, spec_error=None, status=200):
+    assignment = request.assignment
+    latest = selectors.latest_version(assignment)
+    if spec_form is None:
+        spec_form = SpecForm(
+            initial={
+                "objectives": getattr(getattr(assignment, "spec", None), "objectives", ""),
+                "document": selectors.spec_as_yaml(latest) if latest else "",
+            }
+        )
+    check_job = None
+    if latest is not None:
+        check_job = selectors.latest_job(
+            kind="spec_check", arguments={"spec_version_id": latest.pk}
+        )
+    return render(
+        request,
+        "courses/instructor_assignment.html",
+        {
+            "assignment": assignment,
+            "settings_form": AssignmentSettingsForm(instance=assignment),
+            "spec_form": spec_form,
+            "spec_error": spec_error,
+            "latest": latest,
+            "approved": selectors.approved_version(assignment),
+            "versions": selectors.spec_versions(assignment)[:10],
+            "check_job": check_job,
+            "examples": selectors.example_specs(),
+            "gradebook": selectors.assignment_gradebook(assignment),
+            "formats": selectors.offered_formats(assignment),
+            "preview_numbers": range(1, PREVIEW_LEARNERS + 1),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@instructor_required
+def instructor_assignment(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    """The assignment's management page."""
+    return _page(request)
+
+
+@require_POST
+@instructor_required
+def instructor_settings(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    form = AssignmentSettingsForm(request.POST, instance=request.assignment)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+    else:
+        errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+        messages.error(request, f"Settings not saved. {errors}")
+    return _manage(assignment_uuid)
+
+
+@require_POST
+@instructor_required
+def instructor_spec_save(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    """Validate and store the edited spec as a new draft version, then check it."""
+    form = SpecForm(request.POST)
+    if not form.is_valid():
+        return _page(request, spec_form=form, status=400)
+    try:
+        version = spec_version_save(
+            assignment=request.assignment,
+            text=form.cleaned_data["document"],
+            objectives=form.cleaned_data["objectives"],
+            created_by=request.learner,
+        )
+    except SpecError as exc:
+        return _page(request, spec_form=form, spec_error=exc, status=400)
+    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
+    messages.success(request, f"Saved as version {version.number}; checking it now.")
+    return _manage(assignment_uuid)
+
+
+@require_POST
+@instructor_required
+def instructor_spec_example(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    """Start from one of the shipped teaching scenarios."""
+    text = selectors.example_spec_text(request.POST.get("example", ""))
+    if text is None:
+        messages.error(request, "Choose one of the listed examples.")
+        return _manage(assignment_uuid)
+    version = spec_version_save(
+        assignment=request.assignment,
+        text=text,
+        source=SpecVersion.Source.TEMPLATE,
+        created_by=request.learner,
+    )
+    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
+    messages.success(request, f"Example loaded as version {version.number}; checking it now.")
+    return _manage(assignment_uuid)
+
+
+def _version(request: HttpRequest, number: int) -> SpecVersion:
+    return get_object_or_404(SpecVersion, spec__assignment=request.assignment, number=number)
+
+
+@require_POST
+@instructor_required
+def instructor_spec_check(request: HttpRequest, assignment_uuid: UUID, number: int) -> HttpResponse:
+    version = _version(request, number)
+    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
+    messages.info(request, f"Checking version {number} on {PREVIEW_LEARNERS} sample learners.")
+    return _manage(assignment_uuid)
+
+
+@require_POST
+@instructor_required
+def instructor_spec_approve(
+    request: HttpRequest, assignment_uuid: UUID, number: int
+) -> HttpResponse:
+    version = _version(request, number)
+    try:
+        spec_version_approve(spec_version=version, approver=request.learner)
+    except ApprovalError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Version {number} approved: learners now get their own datasets."
+        )
+    return _manage(assignment_uuid)
+
+
+@require_GET
+@instructor_required
+def instructor_preview(request: HttpRequest, assignment_uuid: UUID, number: int) -> HttpResponse:
+    """The first rows of a sample learner's variant of the latest spec version."""
+    version = selectors.latest_version(request.assignment)
+    if version is None:
+        return _manage(assignment_uuid)
+    error = dataset = None
+    try:
+        dataset = generate_for(
+            spec_version=version,
+            assignment=request.assignment,
+            learner_key=preview_learner_key(number),
+        )
+    except SpecError as exc:
+        error = exc
+    tables = []
+    if dataset is not None:
+        for table in dataset.schema.tables:
+            data = dataset.tables[table.name].slice(0, PREVIEW_ROWS).to_pylist()
+            tables.append(
+                {
+                    "name": table.name,
+                    "rows": dataset.tables[table.name].num_rows,
+                    "columns": [c.name for c in table.columns],
+                    "data": [[row[c.name] for c in table.columns] for row in data],
+                }
+            )
+    return render(
+        request,
+        "courses/instructor_preview.html",
+        {
+            "assignment": request.assignment,
+            "version": version,
+            "number": number,
+            "preview_numbers": range(1, PREVIEW_LEARNERS + 1),
+            "dataset": dataset,
+            "tables": tables,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+@instructor_required
+def instructor_job_status(
+    request: HttpRequest, assignment_uuid: UUID, job_id: int
+) -> JsonResponse:
+    job = get_object_or_404(JobRun, pk=job_id)
+    version_ids = set(
+        SpecVersion.objects.filter(spec__assignment=request.assignment).values_list("pk", flat=True)
+    )
+    if job.arguments.get("spec_version_id") not in version_ids:
+        return JsonResponse({"error": "not a job of this assignment"}, status=404)
+    return JsonResponse(
+        {"status": job.status, "progress": job.progress, "message": job.progress_message,
+         "error": job.error}
+    )
+
+
+def _course_learner(request: HttpRequest, learner_id: int) -> Learner:
+    return get_object_or_404(
+        Learner, pk=learner_id, enrollments__course=request.assignment.course
+    )
+
+
+@require_GET
+@instructor_required
+def instructor_learner_download(
+    request: HttpRequest, assignment_uuid: UUID, learner_id: int, fmt: str
+) -> HttpResponse:
+    """Download exactly what a learner was issued."""
+    issued = get_object_or_404(
+        IssuedDataset,
+        assignment=request.assignment,
+        learner=_course_learner(request, learner_id),
+        is_current=True,
+    )
+    return _send_dataset_file(request, issued, fmt)
+
+
+@require_POST
+@instructor_required
+def instructor_reissue(request: HttpRequest, assignment_uuid: UUID, learner_id: int) -> HttpResponse:
+    learner = _course_learner(request, learner_id)
+    try:
+        dataset_reissue(assignment=request.assignment, learner=learner)
+    except DatasetUnavailable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{learner} gets a new variant on their next visit.")
+    return _manage(assignment_uuid)
+
+
