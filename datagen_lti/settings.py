@@ -244,9 +244,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Per-learner seeds: HMAC-SHA256(secret, ...). Set it explicitly in production,
 # so that rotating DJANGO_SECRET_KEY never changes a learner's dataset.
 SEED_SECRET_IS_DERIVED = not os.environ.get("DATAGEN_SEED_SECRET")
-DATAGEN_SEED_SECRET = os.environ.get("DATAGEN_SEED_SECRET") or hashlib.sha256(
-    f"datagen-seed|{SECRET_KEY}".encode()
-).hexdigest()
+DATAGEN_SEED_SECRET = (
+    os.environ.get("DATAGEN_SEED_SECRET")
+    or hashlib.sha256(f"datagen-seed|{SECRET_KEY}".encode()).hexdigest()
+)
 DATAGEN_MAX_ROWS = env_int("DATAGEN_MAX_ROWS", 10_000_000)
 DATAGEN_DEMO_MODE = env_bool("DATAGEN_DEMO_MODE", False)
 # Base URL the tool is reached at, e.g. https://datagen.example.edu (used when a

@@ -44,7 +44,9 @@ def require_redis() -> str:
 
 
 def postgres_url() -> str:
-    return os.environ.get("TEST_POSTGRES_URL", "").strip() or "postgres://postgres@127.0.0.1:5432/test"
+    return (
+        os.environ.get("TEST_POSTGRES_URL", "").strip() or "postgres://postgres@127.0.0.1:5432/test"
+    )
 
 
 def mysql_url() -> str:

@@ -36,11 +36,15 @@ def check_cache() -> dict[str, Any]:
         cache.delete(key)
     except Exception as exc:
         return {"ok": False, "backend": backend, "error": str(exc)[:300]}
-    return {"ok": ok, "backend": backend} if ok else {
-        "ok": False,
-        "backend": backend,
-        "error": "the cache did not return what was written",
-    }
+    return (
+        {"ok": ok, "backend": backend}
+        if ok
+        else {
+            "ok": False,
+            "backend": backend,
+            "error": "the cache did not return what was written",
+        }
+    )
 
 
 def check_queue() -> dict[str, Any]:

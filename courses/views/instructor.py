@@ -13,7 +13,6 @@ from courses import selectors
 from courses.forms import AssignmentSettingsForm, SpecForm
 from courses.jobs import job_enqueue
 from courses.lti.access import instructor_required
-from courses.lti.errors import render_lti_error
 from courses.models import IssuedDataset, JobRun, Learner, SpecVersion
 from courses.services.datasets import DatasetUnavailable, dataset_reissue, generate_for
 from courses.services.specs import (
@@ -205,9 +204,7 @@ def instructor_preview(request: HttpRequest, assignment_uuid: UUID, number: int)
 
 @require_GET
 @instructor_required
-def instructor_job_status(
-    request: HttpRequest, assignment_uuid: UUID, job_id: int
-) -> JsonResponse:
+def instructor_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: int) -> JsonResponse:
     job = get_object_or_404(JobRun, pk=job_id)
     version_ids = set(
         SpecVersion.objects.filter(spec__assignment=request.assignment).values_list("pk", flat=True)
@@ -215,15 +212,17 @@ def instructor_job_status(
     if job.arguments.get("spec_version_id") not in version_ids:
         return JsonResponse({"error": "not a job of this assignment"}, status=404)
     return JsonResponse(
-        {"status": job.status, "progress": job.progress, "message": job.progress_message,
-         "error": job.error}
+        {
+            "status": job.status,
+            "progress": job.progress,
+            "message": job.progress_message,
+            "error": job.error,
+        }
     )
 
 
 def _course_learner(request: HttpRequest, learner_id: int) -> Learner:
-    return get_object_or_404(
-        Learner, pk=learner_id, enrollments__course=request.assignment.course
-    )
+    return get_object_or_404(Learner, pk=learner_id, enrollments__course=request.assignment.course)
 
 
 @require_GET
@@ -243,7 +242,9 @@ def instructor_learner_download(
 
 @require_POST
 @instructor_required
-def instructor_reissue(request: HttpRequest, assignment_uuid: UUID, learner_id: int) -> HttpResponse:
+def instructor_reissue(
+    request: HttpRequest, assignment_uuid: UUID, learner_id: int
+) -> HttpResponse:
     learner = _course_learner(request, learner_id)
     try:
         dataset_reissue(assignment=request.assignment, learner=learner)
@@ -252,5 +253,3 @@ def instructor_reissue(request: HttpRequest, assignment_uuid: UUID, learner_id: 
     else:
         messages.success(request, f"{learner} gets a new variant on their next visit.")
     return _manage(assignment_uuid)
-
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
@@ -20,7 +21,6 @@ from courses.services.datasets import (
     dataset_file,
     dataset_mark_downloaded,
 )
-from django.core.files.storage import default_storage
 
 
 def _issue_job_arguments(request: HttpRequest) -> dict[str, int]:
@@ -38,8 +38,10 @@ def learner_assignment(request: HttpRequest, assignment_uuid: UUID) -> HttpRespo
     if issued is None and version is not None:
         arguments = _issue_job_arguments(request)
         job = selectors.latest_job(kind="dataset_issue", arguments=arguments)
-        if job is None or job.status == JobRun.Status.SUCCEEDED or (
-            job.status == JobRun.Status.FAILED and request.GET.get("retry")
+        if (
+            job is None
+            or job.status == JobRun.Status.SUCCEEDED
+            or (job.status == JobRun.Status.FAILED and request.GET.get("retry"))
         ):
             job = job_enqueue(kind="dataset_issue", arguments=arguments)
             job.refresh_from_db()  # inline mode has already run it

@@ -53,7 +53,9 @@ def test_a_failing_job_records_an_actionable_error(monkeypatch) -> None:
     def broken(**kwargs):
         raise ValueError("spec version 7 does not exist; it may have been deleted")
 
-    monkeypatch.setitem(JOB_KINDS, "broken", JOB_KINDS["system_probe"].__class__("broken", "default", broken))
+    monkeypatch.setitem(
+        JOB_KINDS, "broken", JOB_KINDS["system_probe"].__class__("broken", "default", broken)
+    )
     job_run = factories.job_run(kind="broken")
     run_job(job_run.pk)
     job_run.refresh_from_db()
@@ -80,7 +82,9 @@ def _database_url_for_subprocess() -> str:
 def test_a_real_worker_runs_the_job_in_burst_mode(settings) -> None:
     redis_url = require_redis()
     settings.JOBS_INLINE = False
-    settings.RQ_QUEUES = {name: {"URL": redis_url, "DEFAULT_TIMEOUT": 60} for name in settings.RQ_QUEUE_NAMES}
+    settings.RQ_QUEUES = {
+        name: {"URL": redis_url, "DEFAULT_TIMEOUT": 60} for name in settings.RQ_QUEUE_NAMES
+    }
     import django_rq
 
     django_rq.get_queue("default").empty()

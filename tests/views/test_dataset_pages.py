@@ -88,7 +88,9 @@ def test_instructor_saves_checks_and_approves_a_spec(assignment, instructor, cli
     assert assignment.status == "open"
 
 
-def test_a_bad_spec_shows_the_path_at_fault_and_saves_nothing(assignment, instructor, client) -> None:
+def test_a_bad_spec_shows_the_path_at_fault_and_saves_nothing(
+    assignment, instructor, client
+) -> None:
     launch_as(client, learner=instructor, assignment=assignment, role="instructor")
     broken = RETAIL.replace("type: category", "type: categorie", 1)
     response = client.post(
