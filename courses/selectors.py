@@ -90,9 +90,49 @@ def data_dictionary(version: SpecVersion) -> list[DictionaryRow]:
     return dictionary_rows(schema)
 
 
+# Keys a person expects first; the canonical JSON sorts keys alphabetically.
+_LEADING_KEYS = ("spec_version", "title", "description", "locale", "name", "kind", "type")
+_TRAILING_KEYS = ("checks", "flaws")
+
+
+def _friendly_order(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_friendly_order(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+
+    def rank(key: str) -> tuple[int, int, str]:
+        if key in _LEADING_KEYS:
+            return (0, _LEADING_KEYS.index(key), key)
+        if key in _TRAILING_KEYS:
+            return (2, _TRAILING_KEYS.index(key), key)
+        return (1, 0, key)
+
+    return {key: _friendly_order(value[key]) for key in sorted(value, key=rank)}
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """Multi-line strings (SQL checks, descriptions) as readable literal blocks."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_SpecDumper.add_representer(str, _represent_str)
+
+
 def spec_as_yaml(version: SpecVersion) -> str:
-    """A spec version as YAML, the friendliest form to edit."""
-    return yaml.safe_dump(version.document, sort_keys=False, allow_unicode=True, width=100)
+    """A spec version as YAML in a reading order, the friendliest form to edit."""
+    return yaml.dump(
+        _friendly_order(version.document),
+        Dumper=_SpecDumper,
+        default_flow_style=None,  # short lists and maps of plain values on one line
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
 
 
 @dataclass(frozen=True)

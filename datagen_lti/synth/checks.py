@@ -1,0 +1,667 @@
+"""Objective checks: declarative assertions every learner's variant must satisfy.
+
+A spec lists checks (``checks: [{kind: row_count, table: orders, min: 100}, ...]``);
+after generation ``run_checks`` evaluates all of them against the variant's
+Arrow tables and reports each one. A failed *required* check makes the
+generator try the next sub-seed; optional checks are only reported.
+
+Problems that no other seed can fix (an unknown table, a SQL query that does
+not run) raise ``SpecError`` with the path of the check at fault instead.
+
+Every check names the tables and columns it reads; ``check_references``
+lists them as ``(table, column or None, field)`` so a spec validator can
+report dangling names at ``checks.<i>.<field>`` before anything is generated.
+For SQL checks it lists the tables the query reads, spelled as in the query
+(SQL identifiers are case-insensitive: compare names accordingly).
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from datagen_lti.synth.errors import SpecError
+from datagen_lti.synth.schema import DatasetSchema
+
+SQL_TIMEOUT_SECONDS = 10.0
+SQL_MEMORY_LIMIT = "512MB"
+MAX_SQL_LENGTH = 5_000
+
+NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Shared by every check; declared last in each model so ``kind`` leads the JSON.
+Required = Annotated[
+    bool, Field(description="A failed required check makes the generator try another seed.")
+]
+Description = Annotated[str, Field(max_length=500, description="Why the check matters.")]
+
+
+def _bounds(low: float | None, high: float | None, *, what: str = "min and max") -> None:
+    if low is None and high is None:
+        raise ValueError(f"give at least one of {what}")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{what.split(' and ')[0]} must not exceed {what.split(' and ')[1]}")
+
+
+class RowCountCheck(_Closed):
+    """The table has between ``min`` and ``max`` rows."""
+
+    kind: Literal["row_count"]
+    table: str = Field(pattern=NAME)
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    required: Required = True
+    description: Description = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> RowCountCheck:
+        _bounds(self.min, self.max)
+        return self
+
+
+class ChildlessParentsCheck(_Closed):
+    """At least ``min`` rows of ``parent`` have no row in ``child`` pointing at them."""
+
+    kind: Literal["childless_parents"]
+    parent: str = Field(pattern=NAME)
+    child: str = Field(pattern=NAME)
+    column: str = Field(pattern=NAME, description="The foreign-key column in the child table.")
+    parent_key: str | None = Field(
+        default=None,
+        pattern=NAME,
+        description="The referenced key column of the parent; defaults to what the schema says.",
+    )
+    min: int = Field(default=1, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    required: Required = True
+    description: Description = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> ChildlessParentsCheck:
+        _bounds(self.min, self.max)
+        return self
+
+
+class NullCountCheck(_Closed):
+    """The column's null count (or null share, 0-1) lies within bounds."""
+
+    kind: Literal["null_count"]
+    table: str = Field(pattern=NAME)
+    column: str = Field(pattern=NAME)
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    min_share: float | None = Field(default=None, ge=0, le=1)
+    max_share: float | None = Field(default=None, ge=0, le=1)
+    required: Required = True
+    description: Description = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> NullCountCheck:
+        if all(v is None for v in (self.min, self.max, self.min_share, self.max_share)):
+            raise ValueError("give at least one of min, max, min_share, max_share")
+        if self.min is not None and self.max is not None:
+            _bounds(self.min, self.max)
+        if self.min_share is not None and self.max_share is not None:
+            _bounds(self.min_share, self.max_share, what="min_share and max_share")
+        return self
+
+
+class DistinctCountCheck(_Closed):
+    """The column has between ``min`` and ``max`` distinct non-null values."""
+
+    kind: Literal["distinct_count"]
+    table: str = Field(pattern=NAME)
+    column: str = Field(pattern=NAME)
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    required: Required = True
+    description: Description = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> DistinctCountCheck:
+        _bounds(self.min, self.max)
+        return self
+
+
+class CorrelationCheck(_Closed):
+    """Pearson's r between two numeric (or date, or boolean) columns lies within bounds."""
+
+    kind: Literal["correlation"]
+    table: str = Field(pattern=NAME)
+    x: str = Field(pattern=NAME)
+    y: str = Field(pattern=NAME)
+    min: float | None = Field(default=None, ge=-1, le=1, description="e.g. 0.5: strong positive.")
+    max: float | None = Field(default=None, ge=-1, le=1, description="e.g. -0.3: negative.")
+    required: Required = True
+    description: Description = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> CorrelationCheck:
+        _bounds(self.min, self.max)
+        return self
+
+
+class GroupSizeSpreadCheck(_Closed):
+    """Rows grouped by ``by`` form groups of visibly different sizes."""
+
+    kind: Literal["group_size_spread"]
+    table: str = Field(pattern=NAME)
+    by: str = Field(pattern=NAME, description="The grouping column (nulls are ignored).")
+    min_groups: int | None = Field(default=None, ge=1)
+    min_ratio: float | None = Field(
+        default=None, ge=1, description="Largest group size / smallest group size, at least."
+    )
+    min_std: float | None = Field(
+        default=None, ge=0, description="Standard deviation of group sizes, at least."
+    )
+    required: Required = True
+    description: Description = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> GroupSizeSpreadCheck:
+        if self.min_groups is None and self.min_ratio is None and self.min_std is None:
+            raise ValueError("give at least one of min_groups, min_ratio, min_std")
+        return self
+
+
+_WRITE_OR_FILE = re.compile(
+    r"\b(read_\w+|\w+_scan|glob|sniff_csv|parquet_\w+|copy|attach|install|load|export|import|pragma)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def validate_select(query: str) -> str:
+    """Return ``query`` if it is one read-only SELECT; raise ``ValueError`` saying what to change."""
+    import duckdb  # imported lazily: only specs with SQL checks need it
+
+    text = query.strip().rstrip(";").strip()
+    if not text:
+        raise ValueError("the query is empty; write one SELECT returning a single value")
+    if len(text) > MAX_SQL_LENGTH:
+        raise ValueError(f"the query is longer than {MAX_SQL_LENGTH} characters")
+    try:
+        statements = duckdb.extract_statements(text)
+    except duckdb.Error as exc:
+        raise ValueError(f"the query does not parse: {_first_line(exc)}") from exc
+    if len(statements) != 1:
+        raise ValueError(f"the query holds {len(statements)} statements; write exactly one SELECT")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        kind = statements[0].type.name
+        raise ValueError(f"only a SELECT is allowed, not {kind}; checks never change data")
+    match = _WRITE_OR_FILE.search(text)
+    if match:
+        raise ValueError(
+            f"{match.group(1)}() is not allowed: a check reads only the dataset's tables"
+        )
+    return text
+
+
+class SqlCheck(_Closed):
+    """A single SELECT over the dataset's tables returning one value within bounds (or true)."""
+
+    kind: Literal["sql"]
+    query: str = Field(
+        min_length=1,
+        max_length=MAX_SQL_LENGTH,
+        description="One SELECT returning one row with one value; tables by their names.",
+    )
+    expect_min: float | None = None
+    expect_max: float | None = None
+    expect_true: bool | None = Field(
+        default=None, description="true: the value must be true (a boolean condition)."
+    )
+    required: Required = True
+    description: Description = ""
+
+    @field_validator("query")
+    @classmethod
+    def _select_only(cls, query: str) -> str:
+        validate_select(query)
+        return query
+
+    @model_validator(mode="after")
+    def _check(self) -> SqlCheck:
+        if self.expect_min is None and self.expect_max is None and self.expect_true is None:
+            raise ValueError("give expect_min and/or expect_max, or expect_true")
+        if self.expect_true is not None and (
+            self.expect_min is not None or self.expect_max is not None
+        ):
+            raise ValueError("give either expect_true or expect_min/expect_max, not both")
+        if self.expect_min is not None and self.expect_max is not None:
+            _bounds(self.expect_min, self.expect_max, what="expect_min and expect_max")
+        return self
+
+
+Check = Annotated[
+    RowCountCheck
+    | ChildlessParentsCheck
+    | NullCountCheck
+    | DistinctCountCheck
+    | CorrelationCheck
+    | GroupSizeSpreadCheck
+    | SqlCheck,
+    Field(discriminator="kind"),
+]
+
+
+def check_references(check: Check) -> list[tuple[str, str | None, str]]:
+    """The (table, column or None, field name) pairs a check reads (SQL: the tables only)."""
+    if isinstance(check, ChildlessParentsCheck):
+        refs: list[tuple[str, str | None, str]] = [
+            (check.parent, None, "parent"),
+            (check.child, None, "child"),
+            (check.child, check.column, "column"),
+        ]
+        if check.parent_key is not None:
+            refs.append((check.parent, check.parent_key, "parent_key"))
+        return refs
+    if isinstance(check, RowCountCheck):
+        return [(check.table, None, "table")]
+    if isinstance(check, NullCountCheck | DistinctCountCheck):
+        return [(check.table, None, "table"), (check.table, check.column, "column")]
+    if isinstance(check, CorrelationCheck):
+        return [
+            (check.table, None, "table"),
+            (check.table, check.x, "x"),
+            (check.table, check.y, "y"),
+        ]
+    if isinstance(check, GroupSizeSpreadCheck):
+        return [(check.table, None, "table"), (check.table, check.by, "by")]
+    return [(name, None, "query") for name in sql_table_names(check.query)]
+
+
+def sql_table_names(query: str) -> list[str]:
+    """The tables a SELECT reads (CTE names excluded), as written; empty when DuckDB cannot tell.
+
+    DuckDB cannot list the tables of some queries without the data (a join
+    ``USING`` columns, for one); those are checked when the query runs.
+    """
+    import duckdb  # imported lazily: only specs with SQL checks need it
+
+    try:
+        return sorted(duckdb.get_table_names(query))
+    except duckdb.Error:
+        return []
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check on one variant."""
+
+    index: int
+    kind: str
+    label: str  # e.g. "row_count(orders)"
+    description: str
+    required: bool
+    passed: bool
+    observed: float | int | bool | None
+    message: str
+    path: str  # e.g. "checks.2"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict (NaN observed values become None)."""
+        data = asdict(self)
+        if isinstance(self.observed, float) and not math.isfinite(self.observed):
+            data["observed"] = None
+        return data
+
+
+@dataclass
+class CheckReport:
+    """Every check's result for one variant."""
+
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def failed_required(self) -> list[CheckResult]:
+        return [r for r in self.results if r.required and not r.passed]
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed]
+
+    @property
+    def passed(self) -> bool:
+        """True when every required check passed."""
+        return not self.failed_required
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly summary with every result."""
+        return {
+            "passed": self.passed,
+            "total": len(self.results),
+            "failed_required": len(self.failed_required),
+            "failed_optional": len([r for r in self.failed if not r.required]),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _fmt(value: float | int | None) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.4g}"
+    return f"{int(value):,}"
+
+
+def _count(value: int, noun: str) -> str:
+    return f"{_fmt(value)} {noun}" if value == 1 else f"{_fmt(value)} {noun}s"
+
+
+def _within(value: float, low: float | None, high: float | None) -> tuple[bool, str]:
+    """Whether ``value`` lies in [low, high], and the bound it missed as text."""
+    if low is not None and not value >= low:
+        return False, f"need at least {_fmt(low)}"
+    if high is not None and not value <= high:
+        return False, f"need at most {_fmt(high)}"
+    return True, ""
+
+
+class _Runner:
+    def __init__(
+        self,
+        tables: Mapping[str, pa.Table],
+        schema: DatasetSchema | None,
+        path: str,
+    ) -> None:
+        self.tables = tables
+        self.schema = schema
+        self.path = path
+
+    def table(self, index: int, field_name: str, name: str) -> pa.Table:
+        if name not in self.tables:
+            known = ", ".join(sorted(self.tables)) or "none"
+            raise SpecError(
+                f"{self.path}.{index}.{field_name}",
+                f"unknown table {name!r}; tables: {known}",
+            )
+        return self.tables[name]
+
+    def column(
+        self, index: int, field_name: str, table_name: str, column: str, table_field: str = "table"
+    ) -> pa.ChunkedArray:
+        table = self.table(index, table_field, table_name)
+        if column not in table.column_names:
+            raise SpecError(
+                f"{self.path}.{index}.{field_name}",
+                f"table {table_name!r} has no column {column!r}; columns: {', '.join(table.column_names)}",
+            )
+        return table[column]
+
+    def run(self, index: int, check: Check) -> CheckResult:
+        method = getattr(self, f"_{check.kind}")
+        label, observed, passed, message = method(index, check)
+        return CheckResult(
+            index=index,
+            kind=check.kind,
+            label=label,
+            description=check.description,
+            required=check.required,
+            passed=passed,
+            observed=observed,
+            message=message,
+            path=f"{self.path}.{index}",
+        )
+
+    # one method per kind: return (label, observed, passed, message)
+    def _row_count(self, index: int, check: RowCountCheck) -> tuple:
+        rows = self.table(index, "table", check.table).num_rows
+        ok, need = _within(rows, check.min, check.max)
+        message = f"{check.table} has {_count(rows, 'row')}"
+        if not ok:
+            message += f"; {need} — change the row count of {check.table} or this check's bounds"
+        return f"row_count({check.table})", rows, ok, message
+
+    def _parent_key(self, index: int, check: ChildlessParentsCheck) -> str:
+        if check.parent_key is not None:
+            return check.parent_key
+        if self.schema is not None:
+            try:
+                child = self.schema.table(check.child)
+            except KeyError:
+                child = None
+            for fk in child.foreign_keys if child else ():
+                if fk.ref_table == check.parent and fk.columns == (check.column,):
+                    return fk.ref_columns[0]
+            try:
+                parent = self.schema.table(check.parent)
+            except KeyError:
+                parent = None
+            if parent is not None and len(parent.primary_key) == 1:
+                return parent.primary_key[0]
+        parent_columns = self.table(index, "parent", check.parent).column_names
+        for candidate in (check.column, "id", f"{check.parent}_id"):
+            if candidate in parent_columns:
+                return candidate
+        raise SpecError(
+            f"{self.path}.{index}.parent_key",
+            f"cannot tell which column of {check.parent!r} {check.child}.{check.column} references; "
+            "set parent_key",
+        )
+
+    def _childless_parents(self, index: int, check: ChildlessParentsCheck) -> tuple:
+        key = self._parent_key(index, check)
+        parent_keys = self.column(index, "parent_key", check.parent, key, "parent")
+        child_refs = self.column(index, "column", check.child, check.column, "child")
+        try:
+            has_child = pc.is_in(parent_keys, value_set=pc.unique(child_refs.combine_chunks()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SpecError(
+                f"{self.path}.{index}.column",
+                f"{check.child}.{check.column} and {check.parent}.{key} have incomparable types",
+            ) from exc
+        childless = int(pc.sum(pc.invert(has_child)).as_py() or 0)
+        ok, need = _within(childless, check.min, check.max)
+        message = (
+            f"{check.parent} has {_count(childless, 'row')} without {check.child} "
+            f"(via {check.child}.{check.column})"
+        )
+        if not ok:
+            message += (
+                f"; {need} — adjust childless_share of {check.child}.{check.column}"
+                " or this check's bounds"
+            )
+        return f"childless_parents({check.parent}<-{check.child})", childless, ok, message
+
+    def _null_count(self, index: int, check: NullCountCheck) -> tuple:
+        values = self.column(index, "column", check.table, check.column)
+        nulls = values.null_count
+        # NaN in a float column is a missing value to every learner's tool.
+        if pa.types.is_floating(values.type):
+            nulls += int(pc.sum(pc.is_nan(values)).as_py() or 0)
+        share = nulls / len(values) if len(values) else 0.0
+        ok, need = _within(nulls, check.min, check.max)
+        if ok:
+            ok, need = _within(share, check.min_share, check.max_share)
+            need = need.replace("need at least ", "need a share of at least ").replace(
+                "need at most ", "need a share of at most "
+            )
+        message = f"{check.table}.{check.column} has {_count(nulls, 'null')} ({share:.1%})"
+        if not ok:
+            message += f"; {need} — change the column's null share or a missing_values flaw"
+        return f"null_count({check.table}.{check.column})", nulls, ok, message
+
+    def _distinct_count(self, index: int, check: DistinctCountCheck) -> tuple:
+        values = self.column(index, "column", check.table, check.column)
+        distinct = int(pc.count_distinct(values, mode="only_valid").as_py())
+        ok, need = _within(distinct, check.min, check.max)
+        message = f"{check.table}.{check.column} has {_count(distinct, 'distinct value')}"
+        if not ok:
+            message += (
+                f"; {need} — change the column's values or categories, or this check's bounds"
+            )
+        return f"distinct_count({check.table}.{check.column})", distinct, ok, message
+
+    def _numeric(self, index: int, field_name: str, table: str, column: str) -> np.ndarray:
+        values = self.column(index, field_name, table, column)
+        kind = values.type
+        if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+            values = pc.cast(pc.cast(values, pa.timestamp("s")), pa.int64())
+        elif pa.types.is_boolean(kind):
+            values = pc.cast(values, pa.int64())
+        elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            raise SpecError(
+                f"{self.path}.{index}.{field_name}",
+                f"{table}.{column} is {kind}; a correlation needs numbers, dates or booleans",
+            )
+        return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+
+    def _correlation(self, index: int, check: CorrelationCheck) -> tuple:
+        x = self._numeric(index, "x", check.table, check.x)
+        y = self._numeric(index, "y", check.table, check.y)
+        label = f"correlation({check.table}.{check.x}, {check.table}.{check.y})"
+        keep = ~(np.isnan(x) | np.isnan(y))
+        x, y = x[keep], y[keep]
+        if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+            message = (
+                f"correlation of {check.x} and {check.y} is undefined: "
+                f"{len(x)} complete rows, one column may be constant"
+            )
+            return label, None, False, message
+        dx, dy = x - x.mean(), y - y.mean()
+        r = float(np.dot(dx, dy) / math.sqrt(np.dot(dx, dx) * np.dot(dy, dy)))
+        ok, need = _within(r, check.min, check.max)
+        message = f"Pearson r of {check.table}.{check.x} and {check.y} is {r:.3f}"
+        if not ok:
+            message += f"; {need} — strengthen or weaken the correlation between them in the spec"
+        return label, round(r, 6), ok, message
+
+    def _group_size_spread(self, index: int, check: GroupSizeSpreadCheck) -> tuple:
+        values = self.column(index, "by", check.table, check.by)
+        counts = pc.value_counts(values.drop_null().combine_chunks())
+        sizes = np.asarray(counts.field("counts").to_numpy(zero_copy_only=False), dtype=np.float64)
+        label = f"group_size_spread({check.table} by {check.by})"
+        groups = len(sizes)
+        ratio = float(sizes.max() / sizes.min()) if groups else 0.0
+        std = float(sizes.std()) if groups else 0.0
+        problems = []
+        if check.min_groups is not None and groups < check.min_groups:
+            problems.append(f"{groups} groups, need at least {check.min_groups}")
+        if check.min_ratio is not None and ratio < check.min_ratio:
+            problems.append(f"largest/smallest is {ratio:.2f}, need at least {check.min_ratio:g}")
+        if check.min_std is not None and std < check.min_std:
+            problems.append(f"size std is {std:.2f}, need at least {check.min_std:g}")
+        observed = (
+            ratio if check.min_ratio is not None else std if check.min_std is not None else groups
+        )
+        message = (
+            f"{check.table} by {check.by}: {groups} groups, sizes {_fmt(sizes.min() if groups else 0)}"
+            f"–{_fmt(sizes.max() if groups else 0)} (ratio {ratio:.2f}, std {std:.2f})"
+        )
+        if problems:
+            message += "; " + "; ".join(problems) + " — skew the distribution of " + check.by
+        return label, observed, not problems, message
+
+    def _sql(self, index: int, check: SqlCheck) -> tuple:
+        value = run_select(check.query, self.tables, path=f"{self.path}.{index}.query")
+        label = "sql"
+        if check.expect_true is not None:
+            if not isinstance(value, bool | np.bool_) and value is not None:
+                raise SpecError(
+                    f"{self.path}.{index}.query",
+                    f"the query returned {value!r}; with expect_true it must return a boolean",
+                )
+            ok = value is not None and bool(value) == check.expect_true
+            message = f"the query returned {value}"
+            if not ok:
+                message += f"; expected {str(check.expect_true).lower()}"
+            return label, None if value is None else bool(value), ok, message
+        if value is None:
+            # Data-dependent (e.g. max() over no rows): a failure another seed may fix.
+            return label, None, False, "the query returned NULL; expected a number"
+        if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
+            raise SpecError(
+                f"{self.path}.{index}.query",
+                f"the query returned {value!r}; with expect_min/expect_max it must return a number",
+            )
+        number = float(value)  # DuckDB gives Decimal for sums of decimals
+        ok, need = _within(number, check.expect_min, check.expect_max)
+        message = f"the query returned {_fmt(number)}"
+        if not ok:
+            message += f"; {need}"
+        return label, number, ok, message
+
+
+def run_select(
+    query: str, tables: Mapping[str, pa.Table], *, path: str = "query", timeout: float | None = None
+) -> Any:
+    """Run one validated SELECT over ``tables`` in a sandboxed DuckDB; return its single value."""
+    import duckdb  # imported lazily: only specs with SQL checks need it
+
+    try:
+        text = validate_select(query)
+    except ValueError as exc:
+        raise SpecError(path, str(exc)) from exc
+    connection = duckdb.connect(
+        ":memory:",
+        config={
+            # No files, no network, no extensions: the query sees only the registered tables.
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "threads": 1,
+            "memory_limit": SQL_MEMORY_LIMIT,
+            "lock_configuration": True,
+        },
+    )
+    timer = threading.Timer(timeout or SQL_TIMEOUT_SECONDS, connection.interrupt)
+    try:
+        for name, table in tables.items():
+            connection.register(name, table)
+        timer.start()
+        try:
+            rows = connection.execute(text).fetchmany(2)
+            columns = len(connection.description or ())
+        except duckdb.InterruptException as exc:
+            raise SpecError(
+                path, f"the query ran longer than {timeout or SQL_TIMEOUT_SECONDS:g} s; simplify it"
+            ) from exc
+        except duckdb.Error as exc:
+            raise SpecError(path, f"the query failed: {_first_line(exc)}") from exc
+    finally:
+        timer.cancel()
+        connection.close()
+    if len(rows) != 1 or columns != 1:
+        raise SpecError(
+            path,
+            f"the query returned {'more than one' if len(rows) > 1 else len(rows)} row(s) "
+            f"and {columns} column(s); it must return exactly one row with one value",
+        )
+    return rows[0][0]
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def run_checks(
+    checks: Sequence[Check],
+    tables: Mapping[str, pa.Table],
+    *,
+    schema: DatasetSchema | None = None,
+    path: str = "checks",
+) -> CheckReport:
+    """Evaluate every check against ``tables``; raise ``SpecError`` only for faults of the spec."""
+    runner = _Runner(tables, schema, path)
+    return CheckReport(results=[runner.run(i, check) for i, check in enumerate(checks)])

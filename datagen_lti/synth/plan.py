@@ -1,0 +1,178 @@
+"""Static analysis of a spec: table order, column dependencies, logical types, row estimates."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from datagen_lti.synth.errors import SpecError
+from datagen_lti.synth.spec import OrderConstraint, Spec, TableSpec
+
+
+def table_order(spec: Spec) -> list[str]:
+    """Tables parents first; a foreign-key cycle (other than a self reference) is a SpecError."""
+    edges: dict[str, list[tuple[str, str]]] = {t.name: [] for t in spec.tables}
+    for table in spec.tables:
+        for column in table.columns:
+            if column.type == "foreign_key" and column.references != table.name:
+                edges[table.name].append((column.references, column.name))
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = trail[trail.index(name) :] + [name]
+            raise SpecError(
+                f"tables.{trail[-1]}.columns",
+                "foreign keys form a cycle: " + " -> ".join(cycle),
+                "remove one of these references or make it a self reference",
+            )
+        state[name] = 1
+        for parent, _ in edges.get(name, []):
+            if parent in edges:
+                visit(parent, [*trail, name])
+        state[name] = 2
+        order.append(name)
+
+    for table in spec.tables:
+        visit(table.name, [])
+    return order
+
+
+def parent_tables(table: TableSpec) -> dict[str, str]:
+    """Referenced table name -> the FK column reaching it (first one wins), self excluded."""
+    result: dict[str, str] = {}
+    for column in table.columns:
+        if column.type == "foreign_key" and column.references != table.name:
+            result.setdefault(column.references, column.name)
+    return result
+
+
+def column_dependencies(table: TableSpec) -> dict[str, set[str]]:
+    """Same-table columns each column needs before it can be generated."""
+    from datagen_lti.synth.expressions import parse_expression
+
+    names = set(table.column_names)
+    deps: dict[str, set[str]] = {name: set() for name in names}
+    for column in table.columns:
+        refs: Iterable[str] = ()
+        if column.type == "derived":
+            refs = parse_expression(column.expression).references
+        elif column.type == "linear":
+            refs = [column.x]
+        elif column.type == "category" and column.given:
+            refs = [column.given]
+        elif column.type == "text" and column.kind == "email" and column.source:
+            refs = column.source
+        deps[column.name].update(r for r in refs if r in names)
+        # A parent's column is reached through the foreign key to that parent.
+        via = parent_tables(table)
+        for ref in refs:
+            if "." in ref and ref.split(".", 1)[0] in via:
+                deps[column.name].add(via[ref.split(".", 1)[0]])
+        if column.type == "foreign_key" and column.references == table.name:
+            deps[column.name].update(table.pk)
+    for constraint in table.constraints:
+        if isinstance(constraint, OrderConstraint):
+            if constraint.right in names:
+                deps.setdefault(constraint.left, set()).add(constraint.right)
+            elif constraint.right.split(".", 1)[0] in parent_tables(table):
+                fk = parent_tables(table)[constraint.right.split(".", 1)[0]]
+                deps.setdefault(constraint.left, set()).add(fk)
+    return deps
+
+
+def column_order(table: TableSpec) -> list[str]:
+    """Columns in an order that respects dependencies; a cycle is a SpecError."""
+    deps = column_dependencies(table)
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = trail[trail.index(name) :] + [name]
+            raise SpecError(
+                f"tables.{table.name}.columns.{name}",
+                "columns depend on each other in a cycle: " + " -> ".join(cycle),
+                "break the cycle",
+            )
+        state[name] = 1
+        for dep in sorted(deps.get(name, ())):
+            visit(dep, [*trail, name])
+        state[name] = 2
+        order.append(name)
+
+    for name in table.column_names:
+        visit(name, [])
+    return order
+
+
+def logical_type(spec: Spec, table: TableSpec, column) -> str:
+    """The schema type of a column (integer, decimal, string, category, uuid, ...)."""
+    kind = column.type
+    if kind == "id":
+        return {"sequence": "integer", "uuid": "uuid", "code": "string"}[column.strategy]
+    if kind in ("integer", "decimal", "boolean", "category", "date", "timestamp"):
+        return kind
+    if kind == "text":
+        return "string"
+    if kind == "linear":
+        return "decimal" if column.scale is not None else "float"
+    if kind == "derived":
+        return column.output
+    if kind == "foreign_key":
+        parent = spec.table(column.references)
+        pk = parent.pk
+        if len(pk) != 1:
+            return "integer"
+        target = parent.column(pk[0])
+        if target.type == "foreign_key":
+            return "integer"
+        return logical_type(spec, parent, target)
+    raise AssertionError(kind)
+
+
+def expression_type(logical: str) -> str:
+    """The type name the expression language uses for a logical column type."""
+    return {"category": "string", "uuid": "string"}.get(logical, logical)
+
+
+def expected_children(column) -> float:
+    """Expected children of a parent that has any, under a per-parent cardinality."""
+    card = column.per_parent
+    if card.kind == "fixed":
+        return float(card.n)
+    if card.kind == "poisson":
+        return float(card.mean)
+    if card.kind == "uniform":
+        return (card.low + card.high) / 2
+    # Zipf truncated at max: the mean of a heavy tail is bounded by the cap.
+    ks = range(1, min(card.max, 10_000) + 1)
+    weights = [k ** (-card.a) for k in ks]
+    return sum(k * w for k, w in zip(ks, weights, strict=True)) / sum(weights)
+
+
+def scaled_rows(table: TableSpec, scale: float) -> int:
+    """Rows of a root table at ``scale``."""
+    if not table.scale_rows:
+        return int(table.rows)
+    return max(1, int(math.floor(table.rows * scale + 0.5)))
+
+
+def estimate_rows(spec: Spec, scale: float = 1.0) -> dict[str, int]:
+    """Expected rows of every table at ``scale`` (exact for roots)."""
+    estimates: dict[str, int] = {}
+    for name in table_order(spec):
+        table = spec.table(name)
+        fk = table.driving_fk
+        if fk is None:
+            estimates[name] = scaled_rows(table, scale) if table.rows else 0
+        else:
+            parents = estimates.get(fk.references, 0)
+            with_children = parents - round(parents * fk.childless_share)
+            estimates[name] = int(math.ceil(with_children * expected_children(fk)))
+    return estimates
