@@ -91,7 +91,7 @@ def data_dictionary(version: SpecVersion) -> list[DictionaryRow]:
 
 
 # Keys a person expects first; the canonical JSON sorts keys alphabetically.
-_LEADING_KEYS = ("spec_version", "title", "description", "locale", "name", "kind", "type")
+_LEADING_KEYS = ("spec_version", "title", "name", "kind", "type", "description", "locale", "rows")
 _TRAILING_KEYS = ("checks", "flaws")
 
 

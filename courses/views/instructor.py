@@ -5,8 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
@@ -28,8 +29,10 @@ from datagen_lti.synth import SpecError
 PREVIEW_ROWS = 15
 
 
-def _manage(assignment_uuid: UUID):
-    return redirect("courses:instructor_assignment", assignment_uuid=assignment_uuid)
+def _manage(assignment_uuid: UUID, anchor: str = "") -> HttpResponseRedirect:
+    """Back to the management page, scrolled to the section the action concerns."""
+    url = reverse("courses:instructor_assignment", kwargs={"assignment_uuid": assignment_uuid})
+    return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
 
 
 def _page(request: HttpRequest, *, spec_form: SpecForm | None = None, spec_error=None, status=200):
@@ -85,7 +88,7 @@ def instructor_settings(request: HttpRequest, assignment_uuid: UUID) -> HttpResp
     else:
         errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
         messages.error(request, f"Settings not saved. {errors}")
-    return _manage(assignment_uuid)
+    return _manage(assignment_uuid, "settings")
 
 
 @require_POST
@@ -106,7 +109,7 @@ def instructor_spec_save(request: HttpRequest, assignment_uuid: UUID) -> HttpRes
         return _page(request, spec_form=form, spec_error=exc, status=400)
     job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.success(request, f"Saved as version {version.number}; checking it now.")
-    return _manage(assignment_uuid)
+    return _manage(assignment_uuid, "checks")
 
 
 @require_POST
@@ -125,7 +128,7 @@ def instructor_spec_example(request: HttpRequest, assignment_uuid: UUID) -> Http
     )
     job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.success(request, f"Example loaded as version {version.number}; checking it now.")
-    return _manage(assignment_uuid)
+    return _manage(assignment_uuid, "checks")
 
 
 def _version(request: HttpRequest, number: int) -> SpecVersion:
@@ -138,7 +141,7 @@ def instructor_spec_check(request: HttpRequest, assignment_uuid: UUID, number: i
     version = _version(request, number)
     job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.info(request, f"Checking version {number} on {PREVIEW_LEARNERS} sample learners.")
-    return _manage(assignment_uuid)
+    return _manage(assignment_uuid, "checks")
 
 
 @require_POST
@@ -155,7 +158,7 @@ def instructor_spec_approve(
         messages.success(
             request, f"Version {number} approved: learners now get their own datasets."
         )
-    return _manage(assignment_uuid)
+    return _manage(assignment_uuid, "checks")
 
 
 @require_GET
@@ -252,4 +255,4 @@ def instructor_reissue(
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{learner} gets a new variant on their next visit.")
-    return _manage(assignment_uuid)
+    return _manage(assignment_uuid, "learners")

@@ -1,0 +1,95 @@
+"""A newcomer clicks through the product in a real browser, inside the demo LMS's iframe.
+
+Instructor: deep linking creates an assignment, an example spec is loaded, checked
+and approved. Learner: launches, sees their dataset and downloads it. Screenshots
+of each step go to the test's temporary folder (kept by pytest for inspection).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from courses.models import IssuedDataset, SpecVersion
+from tests.services import service_unavailable
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        service_unavailable("Chromium (apt-get install chromium) for browser tests")
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls here are sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 900, "height": 900})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def test_newcomer_clicks_through_instructor_and_learner(
+    browser_page, live_server, settings, tmp_path
+) -> None:
+    settings.DATAGEN_DEMO_MODE = True
+    call_command("demo_setup", base_url=live_server.url)
+    page = browser_page
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/demo/")
+    shot("01-demo-lms")
+    page.click("text=Add a dataset assignment as")
+    tool = page.frame_locator("iframe.demo-frame")
+    tool.locator("input[name=title]").fill("Retail joins")
+    tool.locator("text=Create and add").click()
+    page.wait_for_url("**/demo/?added=*")
+    shot("02-assignment-added")
+
+    page.locator("a.button", has_text="(instructor)").first.click()
+    tool = page.frame_locator("iframe.demo-frame")
+    tool.locator("select[name=example]").select_option("retail")
+    tool.locator("text=Load example").click()
+    tool.locator("text=every required check passes").first.wait_for()
+    shot("03-checked")
+    tool.locator("button", has_text="Approve version 1").click()
+    tool.locator("text=learners now get their own datasets").wait_for()
+    shot("04-approved")
+    assert SpecVersion.objects.get().status == SpecVersion.Status.APPROVED
+
+    page.goto(f"{live_server.url}/demo/")
+    page.locator("a.button.secondary").first.click()
+    tool = page.frame_locator("iframe.demo-frame")
+    tool.get_by_role("heading", name="Your dataset").wait_for()
+    tool.get_by_role("heading", name="Data dictionary").wait_for()
+    shot("05-learner")
+    with page.expect_download() as download_info:
+        tool.locator("a.button", has_text="SQLite database file").click()
+    download = download_info.value
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert saved.read_bytes().startswith(b"SQLite format 3")
+
+    issued = IssuedDataset.objects.get()
+    assert issued.download_count == 1
+    assert issued.learner.name != "" and issued.assignment.title == "Retail joins"
