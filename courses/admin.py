@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from pylti1p3.contrib.django.lti1p3_tool_config.admin import LtiToolAdmin
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
 from courses.middleware import forget_frame_ancestors
@@ -11,12 +12,15 @@ from courses.models import (
     Course,
     DatasetSpec,
     Enrollment,
+    GradePassbackAttempt,
     IssuedDataset,
     JobRun,
     Learner,
+    PlatformRegistration,
     Question,
     SpecVersion,
     Submission,
+    ToolKeyState,
 )
 
 
@@ -165,3 +169,70 @@ class JobRunAdmin(admin.ModelAdmin):
         job_run = job_enqueue(kind="system_probe")
         messages.info(request, f"System probe queued as job #{job_run.pk}; refresh to see it.")
         return HttpResponseRedirect(reverse("admin:courses_jobrun_changelist"))
+
+
+# --- LTI: registrations, keys, grade passback ---------------------------------------
+
+
+class PlatformRegistrationInline(admin.StackedInline):
+    model = PlatformRegistration
+    extra = 0
+    can_delete = False
+    fields = ("source", "platform_name", "product_family_code", "created_at", "updated_at")
+    readonly_fields = fields
+
+
+class RegistrationAdmin(LtiToolAdmin):
+    """pylti1p3's registration admin, with where each registration came from."""
+
+    list_display = ("title", "is_active", "issuer", "client_id", "deployment_ids", "tool_key")
+    list_filter = ("is_active", "details__source")
+    inlines = [PlatformRegistrationInline]
+
+
+admin.site.unregister(LtiTool)
+admin.site.register(LtiTool, RegistrationAdmin)
+
+
+@admin.register(ToolKeyState)
+class ToolKeyStateAdmin(admin.ModelAdmin):
+    list_display = ("kid", "is_current", "activated_at", "retired_at")
+    readonly_fields = ("key", "kid", "is_current", "activated_at", "retired_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are made and rotated with `manage.py lti_keys`
+
+
+@admin.register(GradePassbackAttempt)
+class GradePassbackAttemptAdmin(admin.ModelAdmin):
+    list_display = ("submission", "attempted_at", "succeeded", "status_code", "message")
+    list_filter = ("succeeded",)
+    search_fields = ("submission__learner__name", "message", "lineitem_url")
+    readonly_fields = [field.name for field in GradePassbackAttempt._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.action(description="Read the roster from the LMS (NRPS)")
+def course_roster_sync_action(modeladmin, request: HttpRequest, queryset) -> None:
+    from courses.jobs import job_enqueue
+
+    for course in queryset:
+        job_enqueue(kind="roster_sync", arguments={"course_id": course.pk})
+    messages.info(request, f"Roster reads queued for {queryset.count()} course(s).")
+
+
+@admin.action(description="Send the scores to the LMS gradebook (AGS)")
+def submission_passback_action(modeladmin, request: HttpRequest, queryset) -> None:
+    from courses.lti.ags import submission_passback_request
+
+    queued = sum(
+        submission_passback_request(submission=submission) is not None
+        for submission in queryset.filter(score__isnull=False)
+    )
+    messages.info(request, f"{queued} score(s) queued for the LMS.")
+
+
+CourseAdmin.actions = [*CourseAdmin.actions, course_roster_sync_action]
+SubmissionAdmin.actions = [*SubmissionAdmin.actions, submission_passback_action]

@@ -10,7 +10,6 @@ twice is harmless.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -123,11 +122,8 @@ def run_job(job_run_id: int) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    """A message a person can act on, with the origin line for the logs."""
-    message = str(exc) or exc.__class__.__name__
-    origin = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" ({origin[0].filename.rsplit('/', 1)[-1]}:{origin[0].lineno})" if origin else ""
-    return f"{exc.__class__.__name__}: {message}{where}"[:4000]
+    """The error's own message: services raise errors worded for the person who waits."""
+    return (str(exc) or exc.__class__.__name__)[:4000]
 
 
 # --- Job kinds ----------------------------------------------------------------
@@ -139,3 +135,55 @@ def system_probe_job(*, progress: JobProgress) -> dict[str, Any]:
     from courses.services.system import system_probe
 
     return system_probe(progress=progress)
+
+
+@job("spec_check", queue="generation")
+def spec_check_job(*, progress: JobProgress, spec_version_id: int) -> dict[str, Any]:
+    """Generate sample learners' variants of a spec version and record its checks."""
+    from courses.models import SpecVersion
+    from courses.services.specs import spec_version_check
+
+    return spec_version_check(
+        spec_version=SpecVersion.objects.get(pk=spec_version_id), progress=progress
+    )
+
+
+@job("dataset_issue", queue="generation")
+def dataset_issue_job(
+    *, progress: JobProgress, assignment_id: int, learner_id: int
+) -> dict[str, Any]:
+    """Issue a learner's dataset (nothing happens when it is already issued)."""
+    from courses.models import Assignment, Learner
+    from courses.services.datasets import dataset_issue
+
+    issued = dataset_issue(
+        assignment=Assignment.objects.get(pk=assignment_id),
+        learner=Learner.objects.get(pk=learner_id),
+        progress=progress,
+    )
+    return {"issued_dataset_id": issued.pk, "variant": issued.variant}
+
+
+# --- LTI: grade passback and roster -----------------------------------------------
+
+
+@job("score_post", queue="grades", retries=5, retry_intervals=(30, 120, 600, 1800, 3600))
+def score_post_job(*, progress: JobProgress, submission_id: int) -> dict[str, Any]:
+    """Send one submission's score to the LMS gradebook (AGS); retried with backoff."""
+    from courses.lti.ags import submission_score_post
+    from courses.models import Submission
+
+    return submission_score_post(
+        submission=Submission.objects.get(pk=submission_id), job_run_id=progress.job_run_id
+    )
+
+
+@job("roster_sync", queue="default", retries=2, retry_intervals=(60, 600))
+def roster_sync_job(*, progress: JobProgress, course_id: int) -> dict[str, Any]:
+    """Read a course's roster from the LMS (NRPS) and record its people."""
+    from dataclasses import asdict
+
+    from courses.lti.nrps import course_roster_sync
+    from courses.models import Course
+
+    return asdict(course_roster_sync(course=Course.objects.get(pk=course_id)))

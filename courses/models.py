@@ -373,3 +373,146 @@ class JobRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+
+# --- The LTI layer: signing keys, registrations' provenance, grade passback -----
+
+
+class ToolKeyState(models.Model):
+    """The lifecycle of one of the tool's signing keys: current, or retired and in its grace period."""
+
+    key = models.OneToOneField(
+        "lti1p3_tool_config.LtiToolKey", on_delete=models.CASCADE, related_name="state"
+    )
+    kid = models.CharField(max_length=128)
+    is_current = models.BooleanField(default=True)
+    activated_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-activated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=Q(is_current=True),
+                name="toolkeystate_one_current",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kid} ({'current' if self.is_current else 'retired'})"
+
+
+class PlatformRegistration(models.Model):
+    """Where a platform registration came from, and what the platform said about itself."""
+
+    class Source(models.TextChoices):
+        COMMAND = "command", "lti_register command"
+        DYNAMIC = "dynamic", "LTI Dynamic Registration"
+        DEMO = "demo", "Demo LMS"
+        ADMIN = "admin", "Django admin"
+
+    registration = models.OneToOneField(LtiTool, on_delete=models.CASCADE, related_name="details")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
+    platform_name = models.CharField(max_length=255, blank=True)
+    product_family_code = models.CharField(max_length=64, blank=True)
+    openid_configuration = models.JSONField(default=dict, blank=True)
+    registration_response = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.registration.title} ({self.get_source_display()})"
+
+
+class GradePassbackAttempt(models.Model):
+    """One attempt to send a submission's score to the LMS, and what came of it."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="passback_attempts"
+    )
+    job_run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempted_at = models.DateTimeField(auto_now_add=True)
+    succeeded = models.BooleanField(default=False)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    lineitem_url = models.URLField(max_length=1024, blank=True)
+    message = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.submission} at {self.attempted_at:%Y-%m-%d %H:%M} ({'ok' if self.succeeded else 'failed'})"
+
+
+# --- The demo LMS (DATAGEN_DEMO_MODE only): its key, placements and gradebook ----
+
+
+class DemoPlatformKey(models.Model):
+    """The demo LMS's own signing key (it is a platform: it signs id_tokens)."""
+
+    private_key = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Demo LMS key #{self.pk}"
+
+
+class DemoLineItem(models.Model):
+    """A gradebook column in the demo LMS."""
+
+    label = models.CharField(max_length=255)
+    score_maximum = models.FloatField(default=100.0)
+    resource_id = models.CharField(max_length=255, blank=True)
+    resource_link_id = models.CharField(max_length=255, blank=True)
+    tag = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class DemoPlacement(models.Model):
+    """A link to the tool placed in the demo course (what deep linking returned)."""
+
+    title = models.CharField(max_length=255)
+    custom = models.JSONField(default=dict, blank=True)
+    lineitem = models.ForeignKey(
+        DemoLineItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="placements"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def resource_link_id(self) -> str:
+        return f"demo-link-{self.pk}"
+
+
+class DemoScore(models.Model):
+    """The latest score the tool posted for one demo user in one demo gradebook column."""
+
+    lineitem = models.ForeignKey(DemoLineItem, on_delete=models.CASCADE, related_name="scores")
+    user_id = models.CharField(max_length=255)
+    score_given = models.FloatField(null=True, blank=True)
+    score_maximum = models.FloatField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    activity_progress = models.CharField(max_length=32, blank=True)
+    grading_progress = models.CharField(max_length=32, blank=True)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lineitem", "user_id"], name="demoscore_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.score_given}/{self.score_maximum}"

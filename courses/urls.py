@@ -1,9 +1,74 @@
-from django.urls import path
+from django.urls import include, path
 
-from courses.views import home
+from courses.views import home, instructor, learner
 
 app_name = "courses"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    # LTI endpoints (/lti/...) and the demo LMS (/demo/...).
+    path("", include("courses.lti.routes")),
+    # Learner pages: only ever the requester's own dataset.
+    path("a/<uuid:assignment_uuid>/", learner.learner_assignment, name="learner_assignment"),
+    path(
+        "a/<uuid:assignment_uuid>/download/<str:fmt>/",
+        learner.learner_download,
+        name="learner_download",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/jobs/<int:job_id>/",
+        learner.learner_job_status,
+        name="learner_job_status",
+    ),
+    # Instructor pages.
+    path(
+        "a/<uuid:assignment_uuid>/manage/",
+        instructor.instructor_assignment,
+        name="instructor_assignment",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/settings/",
+        instructor.instructor_settings,
+        name="instructor_settings",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/spec/",
+        instructor.instructor_spec_save,
+        name="instructor_spec_save",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/spec/example/",
+        instructor.instructor_spec_example,
+        name="instructor_spec_example",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/spec/<int:number>/check/",
+        instructor.instructor_spec_check,
+        name="instructor_spec_check",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/spec/<int:number>/approve/",
+        instructor.instructor_spec_approve,
+        name="instructor_spec_approve",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/preview/<int:number>/",
+        instructor.instructor_preview,
+        name="instructor_preview",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/jobs/<int:job_id>/",
+        instructor.instructor_job_status,
+        name="instructor_job_status",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/learners/<int:learner_id>/download/<str:fmt>/",
+        instructor.instructor_learner_download,
+        name="instructor_learner_download",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/learners/<int:learner_id>/reissue/",
+        instructor.instructor_reissue,
+        name="instructor_reissue",
+    ),
 ]

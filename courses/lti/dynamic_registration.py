@@ -1,0 +1,233 @@
+"""LTI Dynamic Registration (1EdTech LTI-DR 1.0), which pylti1p3 lacks.
+
+1. Fetch the platform's OpenID configuration named by ``openid_configuration``.
+2. POST the tool's registration to its ``registration_endpoint`` with ``registration_token``.
+3. Store the registration (issuer, client id, endpoints) and its deployment.
+4. The page then closes with ``postMessage({subject: "org.imsglobal.lti.close"})``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.http import HttpRequest
+
+from courses.lti.addresses import absolute, tool_urls
+from courses.lti.canvas import PRIVACY_LEVEL, TOOL_DESCRIPTION, TOOL_SCOPES, TOOL_TITLE
+from courses.lti.errors import RegistrationError
+from courses.lti.registration import PlatformSettings, platform_register
+from courses.models import PlatformRegistration
+
+logger = logging.getLogger("courses.lti")
+
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+HTTP_TIMEOUT = 15
+USER_AGENT = "datagen-lti dynamic registration"
+
+
+@dataclass(frozen=True)
+class DynamicRegistrationResult:
+    """What the platform registered: shown to the admin before the window closes."""
+
+    issuer: str
+    client_id: str
+    deployment_id: str
+    platform_name: str
+    created: bool
+
+
+def _fail(message: str, *, issuer: str = "", hint: str = "") -> RegistrationError:
+    return RegistrationError(
+        message,
+        issuer=issuer,
+        hint=hint
+        or "Start the registration again from the LMS. If it keeps failing, register the "
+        "tool with the manual fields instead (see the tool's setup page).",
+    )
+
+
+def openid_configuration_fetch(*, url: str, registration_token: str = "") -> dict[str, Any]:
+    """The platform's OpenID configuration, checked for what registration needs."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise _fail(f"The openid_configuration parameter ({url!r}) is not a URL.")
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    if registration_token:
+        # Moodle only answers with the token it issued for this registration.
+        headers["Authorization"] = f"Bearer {registration_token}"
+    try:
+        response = requests.get(url, headers=headers, timeout=HTTP_TIMEOUT)
+    except requests.RequestException as exc:
+        raise _fail(f"The tool could not reach the platform at {url}: {exc}.") from exc
+    if response.status_code != 200:
+        raise _fail(
+            f"The platform's configuration at {url} answered HTTP {response.status_code}.",
+            hint="The registration link may have expired: start again from the LMS.",
+        )
+    try:
+        config = response.json()
+    except ValueError as exc:
+        raise _fail(f"The platform's configuration at {url} is not JSON.") from exc
+    if not isinstance(config, dict):
+        raise _fail(f"The platform's configuration at {url} is not a JSON object.")
+    issuer = str(config.get("issuer") or "")
+    missing = [
+        name
+        for name in (
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "registration_endpoint",
+        )
+        if not config.get(name)
+    ]
+    if missing:
+        raise _fail(f"The platform's configuration lacks {', '.join(missing)}.", issuer=issuer)
+    # The spec: the configuration URL must belong to the issuer it describes.
+    if not _same_origin(url, issuer):
+        raise _fail(
+            f"The configuration at {url} claims the issuer {issuer}, which is on another host.",
+            issuer=issuer,
+        )
+    return config
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
+
+
+def tool_registration_document(*, request: HttpRequest, platform: dict[str, Any]) -> dict[str, Any]:
+    """The tool's client registration request, shaped for what the platform supports."""
+    urls = tool_urls(request)
+    platform_config = platform.get(PLATFORM_CONFIGURATION) or {}
+    family = str(platform_config.get("product_family_code") or "").lower()
+    supported = set(platform.get("scopes_supported") or TOOL_SCOPES)
+    scopes = [scope for scope in TOOL_SCOPES if scope in supported]
+    deep_linking: dict[str, Any] = {
+        "type": "LtiDeepLinkingRequest",
+        "target_link_uri": urls["launch"],
+        "label": TOOL_TITLE,
+    }
+    if family == "canvas":
+        deep_linking["placements"] = ["assignment_selection", "link_selection"]
+    else:
+        deep_linking["placements"] = ["ContentArea"]
+    tool_configuration: dict[str, Any] = {
+        "domain": urlsplit(urls["base"]).netloc,
+        "description": TOOL_DESCRIPTION,
+        "target_link_uri": urls["launch"],
+        "custom_parameters": {},
+        "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
+        "messages": [
+            deep_linking,
+            {"type": "LtiResourceLinkRequest", "target_link_uri": urls["launch"]},
+        ],
+    }
+    if family == "canvas":
+        tool_configuration["https://canvas.instructure.com/lti/privacy_level"] = PRIVACY_LEVEL
+    return {
+        "application_type": "web",
+        "response_types": ["id_token"],
+        "grant_types": ["implicit", "client_credentials"],
+        "initiate_login_uri": urls["login"],
+        "redirect_uris": [urls["launch"]],
+        "client_name": TOOL_TITLE,
+        "jwks_uri": urls["jwks"],
+        "logo_uri": absolute("/static/img/icon.svg", request),
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": " ".join(scopes),
+        TOOL_CONFIGURATION: tool_configuration,
+    }
+
+
+def registration_post(
+    *, endpoint: str, document: dict[str, Any], registration_token: str, issuer: str
+) -> dict[str, Any]:
+    """POST the registration; the platform answers with the client id (and deployment id)."""
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    if registration_token:
+        headers["Authorization"] = f"Bearer {registration_token}"
+    try:
+        response = requests.post(endpoint, json=document, headers=headers, timeout=HTTP_TIMEOUT)
+    except requests.RequestException as exc:
+        raise _fail(
+            f"The tool could not reach the platform's registration endpoint: {exc}.", issuer=issuer
+        ) from exc
+    if response.status_code not in (200, 201):
+        detail = response.text[:300].strip()
+        raise _fail(
+            f"The platform refused the registration (HTTP {response.status_code})"
+            + (f": {detail}" if detail else "."),
+            issuer=issuer,
+        )
+    try:
+        answer = response.json()
+    except ValueError as exc:
+        raise _fail("The platform's registration answer is not JSON.", issuer=issuer) from exc
+    if not isinstance(answer, dict) or not answer.get("client_id"):
+        raise _fail("The platform's registration answer has no client_id.", issuer=issuer)
+    return answer
+
+
+def dynamic_registration_run(
+    *, request: HttpRequest, openid_configuration_url: str, registration_token: str
+) -> DynamicRegistrationResult:
+    """Run the whole registration and store its result."""
+    platform = openid_configuration_fetch(
+        url=openid_configuration_url, registration_token=registration_token
+    )
+    issuer = str(platform["issuer"])  # kept exactly: launches must carry the same iss
+    document = tool_registration_document(request=request, platform=platform)
+    answer = registration_post(
+        endpoint=platform["registration_endpoint"],
+        document=document,
+        registration_token=registration_token,
+        issuer=issuer,
+    )
+    client_id = str(answer["client_id"])
+    deployment_id = str((answer.get(TOOL_CONFIGURATION) or {}).get("deployment_id") or "")
+    platform_config = platform.get(PLATFORM_CONFIGURATION) or {}
+    platform_name = str(platform_config.get("product_family_code") or urlsplit(issuer).netloc)
+    tool, created = platform_register(
+        settings=PlatformSettings(
+            issuer=issuer,
+            client_id=client_id,
+            auth_login_url=platform["authorization_endpoint"],
+            auth_token_url=platform["token_endpoint"],
+            key_set_url=platform["jwks_uri"],
+            auth_audience=str(platform.get("authorization_server") or ""),
+            deployment_ids=[deployment_id] if deployment_id else [],
+            title=f"{platform_name} ({urlsplit(issuer).netloc})",
+        ),
+        source=PlatformRegistration.Source.DYNAMIC,
+        details={
+            "platform_name": platform_name,
+            "product_family_code": str(platform_config.get("product_family_code") or ""),
+            "openid_configuration": platform,
+            "registration_response": answer,
+        },
+    )
+    logger.info(
+        "Dynamic registration stored: issuer=%s client_id=%s deployment=%s",
+        issuer,
+        client_id,
+        deployment_id or "-",
+    )
+    return DynamicRegistrationResult(
+        issuer=issuer,
+        client_id=client_id,
+        deployment_id=deployment_id,
+        platform_name=platform_name,
+        created=created,
+    )

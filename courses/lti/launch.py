@@ -1,0 +1,388 @@
+"""Launch handling: validate with pylti1p3, then upsert course, assignment, person and role."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import jwt
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
+from pylti1p3.exception import LtiException, OIDCException
+
+from courses.lti.access import LaunchContext
+from courses.lti.addresses import absolute, base_url
+from courses.lti.errors import LaunchError
+from courses.lti.launch_errors import ADMIN_HINT, launch_error_from
+from courses.lti.roles import map_roles
+from courses.lti.tool import ToolMessageLaunch, ToolOIDCLogin, launch_data_storage, tool_conf
+from courses.models import Assignment, Course, Enrollment, Learner, PlatformRegistration
+
+logger = logging.getLogger("courses.lti")
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = CLAIM + "message_type"
+DEPLOYMENT_ID = CLAIM + "deployment_id"
+CONTEXT = CLAIM + "context"
+RESOURCE_LINK = CLAIM + "resource_link"
+ROLES = CLAIM + "roles"
+CUSTOM = CLAIM + "custom"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+ASSIGNMENT_UUID_PARAM = "assignment_uuid"
+ROSTER_REFRESH_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    """What a validated launch led to: who, where to send them, and any deep-linking data."""
+
+    kind: Literal["resource", "deep_link", "not_ready"]
+    context: LaunchContext
+    deep_link: dict[str, Any] | None = None
+    message: str = ""
+
+
+# --- OIDC login ---------------------------------------------------------------------
+
+
+def login_redirect(*, request: HttpRequest):
+    """Answer an OIDC login initiation: the redirect to the platform, or the cookie-check page."""
+    params = request.POST if request.method == "POST" else request.GET
+    issuer = params.get("iss", "")
+    client_id = params.get("client_id", "")
+    if not issuer or not params.get("login_hint"):
+        raise LaunchError(
+            "The LMS started a launch without its issuer (iss) or login hint (login_hint).",
+            title="This launch request is incomplete",
+            hint="Start the launch from the assignment link in your course, not from a bookmark.",
+            issuer=issuer,
+            client_id=client_id,
+        )
+    target = params.get("target_link_uri", "")
+    if target and not _same_origin(target, base_url(request)):
+        raise LaunchError(
+            f"The LMS asked to open {target}, but this tool answers at {base_url(request)}.",
+            title="The launch is for another address",
+            hint="Check the tool URLs in the LMS registration. Behind a proxy, set "
+            "DATAGEN_PUBLIC_URL (or DATAGEN_BEHIND_PROXY=1 with X-Forwarded-Proto and "
+            "X-Forwarded-Host) so the tool knows its public https address.",
+            issuer=issuer,
+            client_id=client_id,
+        )
+    oidc = ToolOIDCLogin(request, tool_conf(), launch_data_storage=launch_data_storage())
+    if request.is_secure():
+        # Inside an LMS iframe a browser may refuse the tool's cookies: check first,
+        # and offer a new window when they are blocked.
+        oidc.enable_check_cookies()
+    try:
+        return oidc.redirect(absolute("courses:lti_launch", request))
+    except Exception as exc:
+        if not isinstance(exc, LtiException | OIDCException):
+            logger.exception("Unexpected failure during OIDC login initiation")
+        raise launch_error_from(exc, issuer=issuer, client_id=client_id) from exc
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
+
+
+# --- Launch -------------------------------------------------------------------------
+
+
+def launch_validate(*, request: HttpRequest) -> tuple[ToolMessageLaunch, dict[str, Any]]:
+    """Let pylti1p3 check signature, issuer, audience, nonce, state and deployment."""
+    try:
+        message_launch = ToolMessageLaunch(request)
+        data = dict(message_launch.get_launch_data())
+    except Exception as exc:
+        # pylti1p3 also fails with assertions and jwcrypto errors on malformed input:
+        # whatever the cause, the launch is refused with a page, and the log keeps the trace.
+        if not isinstance(exc, LtiException | OIDCException):
+            logger.exception("Unexpected failure while validating a launch")
+        header, body = _unverified(request.POST.get("id_token", ""))
+        aud = body.get("aud", "")
+        raise launch_error_from(
+            exc,
+            issuer=str(body.get("iss", "")),
+            client_id=str(aud[0] if isinstance(aud, list) and aud else aud),
+            header=header,
+            deployment_id=str(body.get(DEPLOYMENT_ID, "")),
+        ) from exc
+    return message_launch, data
+
+
+def _unverified(id_token: str) -> tuple[dict, dict]:
+    """Header and claims of a token that failed validation: only for messages and logs."""
+    try:
+        header = jwt.get_unverified_header(id_token)
+        body = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}, {}
+    return (header, body) if isinstance(body, dict) else (header, {})
+
+
+def launch_handle(*, request: HttpRequest) -> LaunchOutcome:
+    """Validate a launch and record what it says; raises LaunchError with a message to show."""
+    message_launch, data = launch_validate(request=request)
+    issuer = data.get("iss", "")
+    client_id = message_launch.get_client_id()
+    registration = LtiTool.objects.select_related("details").get(
+        issuer=issuer, client_id=client_id, is_active=True
+    )
+    details = getattr(registration, "details", None)
+    if (
+        details
+        and details.source == PlatformRegistration.Source.DEMO
+        and not settings.DATAGEN_DEMO_MODE
+    ):
+        raise LaunchError(
+            "Launches from the built-in demo LMS are switched off on this server.",
+            title="The demo LMS is off",
+            status=403,
+            issuer=issuer,
+            client_id=client_id,
+        )
+    return launch_record(
+        registration=registration, data=data, launch_id=message_launch.get_launch_id()
+    )
+
+
+@transaction.atomic
+def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str) -> LaunchOutcome:
+    """Upsert the course, person, enrollment and (for resource links) the assignment."""
+    issuer, client_id = registration.issuer, registration.client_id
+    message_type = data.get(MESSAGE_TYPE, "")
+    if message_type not in {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}:
+        raise LaunchError(
+            f"This tool does not handle {message_type or 'this kind of'} launches.",
+            title="This kind of launch is not supported",
+            hint="Place the tool as an assignment or a module link.",
+            issuer=issuer,
+            client_id=client_id,
+        )
+    roles = [r for r in data.get(ROLES, []) if isinstance(r, str)]
+    role = map_roles(roles)
+    if role is None:
+        raise LaunchError(
+            "Your role in this course ("
+            + (", ".join(r.rsplit("#", 1)[-1] for r in roles) or "none")
+            + ") cannot use this tool: it is for instructors and learners.",
+            title="Your role cannot open this tool",
+            hint="If this is wrong, ask the course's instructor or the LMS administrator "
+            "to check your enrollment.",
+            status=403,
+            issuer=issuer,
+            client_id=client_id,
+        )
+    course = course_upsert(registration=registration, data=data)
+    learner = learner_upsert(registration=registration, data=data)
+    enrollment_upsert(course=course, learner=learner, role=role, roles=roles)
+
+    if message_type == "LtiDeepLinkingRequest":
+        if role != "instructor":
+            raise LaunchError(
+                "Only instructors can add this tool to a course.",
+                title="This page is for instructors",
+                status=403,
+                issuer=issuer,
+                client_id=client_id,
+            )
+        deep_link_settings = data.get(DEEP_LINKING_SETTINGS) or {}
+        return LaunchOutcome(
+            kind="deep_link",
+            context=LaunchContext(
+                learner_id=learner.pk,
+                course_id=course.pk,
+                assignment_uuid=None,
+                role=role,
+                registration_id=registration.pk,
+                launch_id=launch_id,
+            ),
+            deep_link={
+                "settings": deep_link_settings,
+                "deployment_id": data.get(DEPLOYMENT_ID, ""),
+                "issuer": issuer,
+                "client_id": client_id,
+            },
+        )
+
+    if role == "instructor":
+        roster_refresh_soon(course=course)
+    assignment = assignment_resolve(course=course, data=data, role=role)
+    context = LaunchContext(
+        learner_id=learner.pk,
+        course_id=course.pk,
+        assignment_uuid=str(assignment.uuid) if assignment else None,
+        role=role,
+        registration_id=registration.pk,
+        launch_id=launch_id,
+    )
+    if assignment is None:
+        return LaunchOutcome(
+            kind="not_ready",
+            context=context,
+            message="Your instructor hasn't set this assignment up yet.",
+        )
+    return LaunchOutcome(kind="resource", context=context)
+
+
+def roster_refresh_soon(*, course: Course) -> None:
+    """Queue a roster read (NRPS) when an instructor launches, at most every few minutes.
+
+    The instructor's gradebook then lists learners who have not launched yet.
+    """
+    if not course.nrps_url:
+        return
+    from courses.jobs import job_enqueue
+
+    identity = f"{course.registration.issuer}|{course.registration.client_id}|{course.context_id}"
+    key = "lti-roster-refresh:" + hashlib.sha256(identity.encode()).hexdigest()
+    if cache.add(key, True, timeout=ROSTER_REFRESH_SECONDS):
+        job_enqueue(kind="roster_sync", arguments={"course_id": course.pk})
+
+
+def course_upsert(*, registration: LtiTool, data: dict[str, Any]) -> Course:
+    """The course of the context claim, with the service URLs of this launch."""
+    context = data.get(CONTEXT) or {}
+    context_id = str(context.get("id") or "")
+    if not context_id:
+        raise LaunchError(
+            "The LMS did not say which course this launch comes from (no context claim).",
+            title="This launch has no course",
+            hint="Place the tool inside a course, then launch it from there.",
+            issuer=registration.issuer,
+            client_id=registration.client_id,
+        )
+    course, _ = Course.objects.select_for_update().get_or_create(
+        registration=registration, context_id=context_id
+    )
+    changed = []
+    for field, value in (
+        ("title", context.get("title")),
+        ("label", context.get("label")),
+        ("lineitems_url", (data.get(AGS_ENDPOINT) or {}).get("lineitems")),
+        ("nrps_url", (data.get(NRPS) or {}).get("context_memberships_url")),
+    ):
+        if value and getattr(course, field) != str(value)[:1024]:
+            setattr(course, field, str(value)[:1024])
+            changed.append(field)
+    if changed:
+        course.save(update_fields=[*changed, "updated_at"])
+    return course
+
+
+def learner_upsert(*, registration: LtiTool, data: dict[str, Any]) -> Learner:
+    """The person of ``sub``; names and email are kept when a launch leaves them out."""
+    sub = str(data.get("sub") or "")
+    if not sub:
+        raise LaunchError(
+            "The LMS sent an anonymous launch (no user id, 'sub').",
+            title="This launch has no user",
+            hint="Log in to the LMS, then launch again. " + ADMIN_HINT,
+            issuer=registration.issuer,
+            client_id=registration.client_id,
+        )
+    learner, _ = Learner.objects.get_or_create(registration=registration, sub=sub)
+    changed = []
+    for field in ("name", "given_name", "family_name", "email"):
+        value = str(data.get(field) or "")[: 254 if field == "email" else 255]
+        if value and getattr(learner, field) != value:
+            setattr(learner, field, value)
+            changed.append(field)
+    if not learner.name and (learner.given_name or learner.family_name):
+        learner.name = f"{learner.given_name} {learner.family_name}".strip()
+        changed.append("name")
+    if changed:
+        learner.save(update_fields=[*set(changed), "updated_at"])
+    return learner
+
+
+def enrollment_upsert(
+    *, course: Course, learner: Learner, role: str, roles: list[str]
+) -> Enrollment:
+    """Record the person's role in the course, as this launch states it."""
+    enrollment, _ = Enrollment.objects.update_or_create(
+        course=course,
+        learner=learner,
+        defaults={
+            "role": role,
+            "lti_roles": roles,
+            "source": Enrollment.Source.LAUNCH,
+            "last_launch_at": timezone.now(),
+        },
+    )
+    return enrollment
+
+
+def _custom_uuid(custom: dict[str, Any]) -> uuid.UUID | None:
+    raw = str(custom.get(ASSIGNMENT_UUID_PARAM) or "").strip()
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None  # e.g. an unexpanded substitution variable
+
+
+def _points(value: Any) -> Decimal | None:
+    try:
+        points = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return points if points >= 0 else None
+
+
+def assignment_resolve(*, course: Course, data: dict[str, Any], role: str) -> Assignment | None:
+    """Find the assignment by the uuid custom parameter, else by resource link; create it for instructors."""
+    link = data.get(RESOURCE_LINK) or {}
+    resource_link_id = str(link.get("id") or "") or None
+    custom = data.get(CUSTOM) or {}
+    lineitem_url = str((data.get(AGS_ENDPOINT) or {}).get("lineitem") or "")[:1024]
+
+    assignment = None
+    wanted = _custom_uuid(custom)
+    if wanted:
+        assignment = (
+            Assignment.objects.select_for_update().filter(uuid=wanted, course=course).first()
+        )
+    if assignment is None and resource_link_id:
+        assignment = (
+            Assignment.objects.select_for_update()
+            .filter(course=course, resource_link_id=resource_link_id)
+            .first()
+        )
+    if assignment is None:
+        if role != "instructor":
+            return None
+        title = str(link.get("title") or "").strip() or "Untitled dataset assignment"
+        assignment = Assignment.objects.create(
+            course=course,
+            resource_link_id=resource_link_id,
+            title=title[:255],
+            points=_points(custom.get("points")) or Decimal("100"),
+            lineitem_url=lineitem_url,
+        )
+        return assignment
+
+    changed = []
+    if resource_link_id and not assignment.resource_link_id:
+        clash = Assignment.objects.filter(course=course, resource_link_id=resource_link_id)
+        if not clash.exclude(pk=assignment.pk).exists():
+            assignment.resource_link_id = resource_link_id
+            changed.append("resource_link_id")
+    if lineitem_url and assignment.lineitem_url != lineitem_url:
+        assignment.lineitem_url = lineitem_url
+        changed.append("lineitem_url")
+    if changed:
+        assignment.save(update_fields=[*changed, "updated_at"])
+    return assignment

@@ -1,0 +1,133 @@
+"""pylti1p3's launch failures, translated into words an LMS admin or a user can act on."""
+
+from __future__ import annotations
+
+from courses.lti.errors import LaunchError
+
+COOKIE_HINT = (
+    "Launch the assignment again from your course. If this keeps happening inside the "
+    "course page, your browser is blocking the tool's cookies: allow third-party cookies "
+    "for this site, or use the 'open in a new window' link the tool offers."
+)
+ADMIN_HINT = "An LMS administrator can fix this in the tool's registration (Django admin, or python manage.py lti_register)."
+
+
+def launch_error_from(
+    exc: Exception,
+    *,
+    issuer: str = "",
+    client_id: str = "",
+    header: dict | None = None,
+    deployment_id: str = "",
+) -> LaunchError:
+    """Turn a pylti1p3 failure into a message an LMS admin or a user can act on."""
+    text = str(exc)
+    who = f"issuer {issuer or '?'}, client id {client_id or '?'}"
+
+    def error(title: str, message: str, hint: str = "", status: int = 400) -> LaunchError:
+        return LaunchError(
+            message, title=title, hint=hint, status=status, issuer=issuer, client_id=client_id
+        )
+
+    if "Missing state" in text:
+        return error(
+            "The launch is missing its state",
+            "The LMS posted a launch without the 'state' this tool issued when the launch began.",
+            COOKIE_HINT,
+        )
+    if "State not found" in text or "cookie" in text.lower():
+        return error(
+            "The launch could not be matched to your browser",
+            "The launch's state does not match the one this browser received when the "
+            "launch began: the tool's cookie was blocked or has expired, or the launch was "
+            "opened in another browser.",
+            COOKIE_HINT,
+            status=401,
+        )
+    if "Nonce already used" in text or "Invalid Nonce" in text or '"nonce" is empty' in text:
+        return error(
+            "This launch was already used",
+            "Each launch from the LMS can be used once; this one was used before or was "
+            "never issued to this tool (a replayed or reloaded launch).",
+            "Go back to your course and click the assignment again.",
+            status=401,
+        )
+    if (
+        "not found in settings" in text
+        or "Registration not found" in text
+        or "Could not find registration" in text
+    ):
+        return error(
+            "This LMS is not registered with the tool",
+            f"No active registration matches {who}.",
+            "Register the platform (python manage.py lti_register, or LTI Dynamic "
+            "Registration), or check the client id in the LMS matches the one registered.",
+        )
+    if "Client id not registered" in text:
+        return error(
+            "The launch is for another client id",
+            f"The launch's audience does not match the registered client id ({who}).",
+            ADMIN_HINT,
+        )
+    if "Unable to find public key" in text or "JWT KID not found" in text:
+        kid = (header or {}).get("kid", "?")
+        return error(
+            "The launch was signed with an unknown key",
+            f"The LMS signed this launch with key id {kid}, which its published key set "
+            f"does not contain ({who}).",
+            "Check the key set URL of the registration points at this LMS's JWKS.",
+            status=401,
+        )
+    if "Signature has expired" in text:
+        return error(
+            "The launch has expired",
+            "The launch token is past its expiry time.",
+            "Launch again. If it keeps failing, the clock of the LMS server or of this "
+            "tool's server is wrong (clock skew): both must use NTP.",
+            status=401,
+        )
+    if "not yet valid" in text or "ImmatureSignature" in text:
+        return error(
+            "The launch is dated in the future",
+            "The launch token was issued later than this server's current time.",
+            "The clock of the LMS server or of this tool's server is wrong (clock skew): "
+            "both must use NTP.",
+            status=401,
+        )
+    if "Can't decode id_token" in text or "Signature verification failed" in text:
+        return error(
+            "The launch signature is not valid",
+            f"The launch token's signature does not verify with the LMS's published keys ({who}).",
+            "Check the key set URL of the registration. Someone may also have altered the launch.",
+            status=401,
+        )
+    if "Unable to find deployment" in text or "deployment_id is not set" in text:
+        return error(
+            "This deployment is not registered",
+            f"The LMS launched from deployment {deployment_id or '(none)'}, which the tool's "
+            f"registration ({who}) does not list.",
+            "Add it: python manage.py lti_register ... --deployment-id "
+            f"{deployment_id or 'ID'}, or in the admin under the registration's deployment ids.",
+            status=403,
+        )
+    if (
+        "Missing id_token" in text
+        or "JWT must contain 3 parts" in text
+        or "Invalid JWT format" in text
+    ):
+        return error(
+            "The launch is malformed",
+            "The LMS posted no readable id_token to the launch URL.",
+            "Check that the LMS's redirect URI is this tool's launch URL.",
+        )
+    if "Could not find issuer" in text or "Could not find login hint" in text:
+        return error(
+            "This launch request is incomplete",
+            "The LMS started a launch without its issuer or login hint.",
+            ADMIN_HINT,
+        )
+    return error(
+        "This launch could not be completed",
+        f"The LMS sent a launch the tool could not accept: {text or exc.__class__.__name__}.",
+        ADMIN_HINT,
+    )

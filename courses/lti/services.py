@@ -1,0 +1,170 @@
+"""Calls from the tool to a platform's LTI Advantage services, with cached OAuth2 tokens.
+
+pylti1p3's ``ServiceConnector`` keeps tokens per instance only (a job would ask
+for a new token on every run) and lowercases ``Link`` headers, which breaks
+next-page URLs that carry upper-case characters. This client keeps tokens in the
+shared cache until they expire and parses ``Link`` headers as RFC 8288 says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from django.core.cache import cache
+from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
+
+from courses.lti.tool import platform_registration
+
+HTTP_TIMEOUT = 20
+USER_AGENT = "datagen-lti"
+# Renew a token this many seconds before the platform says it expires.
+TOKEN_EXPIRY_MARGIN = 60
+_LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
+
+
+class ServiceError(Exception):
+    """A platform service call that failed; ``status`` is the HTTP status, if any."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ServiceResponse:
+    status: int
+    body: Any
+    next_url: str | None
+
+
+def next_link(link_header: str) -> str | None:
+    """The ``rel="next"`` URL of a Link header, with its case kept."""
+    for match in _LINK_RE.finditer(link_header or ""):
+        url, params = match.group(1), match.group(2)
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
+                return url
+    return None
+
+
+class PlatformServiceClient:
+    """Signed client-credentials tokens and authorized requests to one registration's services."""
+
+    def __init__(self, tool: LtiTool, *, session: requests.Session | None = None) -> None:
+        self.tool = tool
+        self.registration = platform_registration(issuer=tool.issuer, client_id=tool.client_id)
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def _token_cache_key(self, scopes: list[str]) -> str:
+        # Keyed by what the token is for, not by a row id that a restored database may reuse.
+        identity = "|".join(
+            [self.tool.issuer, self.tool.client_id, self.tool.auth_token_url, *sorted(scopes)]
+        )
+        return "lti-access-token:" + hashlib.sha256(identity.encode()).hexdigest()
+
+    def access_token(self, scopes: list[str]) -> str:
+        """A bearer token for ``scopes``, from the cache while it is valid."""
+        key = self._token_cache_key(scopes)
+        token = cache.get(key)
+        if token:
+            return token
+        now = int(time.time())
+        token_url = self.tool.auth_token_url
+        assertion = {
+            "iss": self.tool.client_id,
+            "sub": self.tool.client_id,
+            "aud": self.tool.auth_audience or token_url,
+            "iat": now - 5,
+            "exp": now + 60,
+            "jti": f"datagen-{uuid.uuid4()}",
+        }
+        kid = self.registration.get_kid()
+        signed = jwt.encode(
+            assertion,
+            self.registration.get_tool_private_key(),
+            algorithm="RS256",
+            headers={"kid": kid} if kid else None,
+        )
+        try:
+            response = self.session.post(
+                token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    "client_assertion": signed,
+                    "scope": " ".join(scopes),
+                },
+                headers={"Accept": "application/json"},
+                timeout=HTTP_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            raise ServiceError(f"The LMS token endpoint {token_url} is unreachable: {exc}") from exc
+        if response.status_code != 200:
+            raise ServiceError(
+                f"The LMS refused a service token (HTTP {response.status_code} from {token_url}): "
+                f"{response.text[:300]}",
+                status=response.status_code,
+            )
+        try:
+            data = response.json()
+            token = str(data["access_token"])
+            expires_in = int(data.get("expires_in") or 3600)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceError(f"The LMS token endpoint {token_url} answered no token.") from exc
+        cache.set(key, token, timeout=max(expires_in - TOKEN_EXPIRY_MARGIN, 1))
+        return token
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        scopes: list[str],
+        accept: str = "application/json",
+        json_body: Any = None,
+        content_type: str = "application/json",
+    ) -> ServiceResponse:
+        """Call a service URL with a bearer token; a refused token is renewed once."""
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self.access_token(scopes)}", "Accept": accept}
+            data = None
+            if json_body is not None:
+                headers["Content-Type"] = content_type
+                data = json.dumps(json_body)
+            try:
+                response = self.session.request(
+                    method, url, data=data, headers=headers, timeout=HTTP_TIMEOUT
+                )
+            except requests.RequestException as exc:
+                raise ServiceError(f"The LMS at {url} is unreachable: {exc}") from exc
+            if response.status_code == 401 and attempt == 1:
+                # Revoked or expired early: forget it and ask for a new one.
+                cache.delete(self._token_cache_key(scopes))
+                continue
+            break
+        if not 200 <= response.status_code < 300:
+            raise ServiceError(
+                f"The LMS answered HTTP {response.status_code} for {method} {url}: "
+                f"{response.text[:300]}",
+                status=response.status_code,
+            )
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = response.text
+        return ServiceResponse(
+            status=response.status_code,
+            body=body,
+            next_url=next_link(response.headers.get("Link", "")),
+        )

@@ -1,0 +1,181 @@
+"""LTI endpoints: OIDC login, launch, JWKS, Canvas JSON, dynamic registration, deep linking."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from courses.lti import deep_linking
+from courses.lti.access import bind_launch, launch_context_by_id
+from courses.lti.addresses import tool_urls
+from courses.lti.canvas import canvas_configuration
+from courses.lti.dynamic_registration import dynamic_registration_run
+from courses.lti.errors import LtiError, render_exception, render_lti_error
+from courses.lti.keys import tool_jwks
+from courses.lti.launch import launch_handle, login_redirect
+from courses.models import Assignment, Course
+
+logger = logging.getLogger("courses.lti")
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    """OIDC login initiation (third-party initiated login), GET or POST."""
+    try:
+        return login_redirect(request=request)
+    except LtiError as exc:
+        return render_exception(request, exc)
+
+
+@csrf_exempt
+@never_cache
+def launch(request: HttpRequest) -> HttpResponse:
+    """The LTI message launch (redirect URI): validate, record, bind the session, route."""
+    if request.method != "POST":
+        return render_lti_error(
+            request,
+            title="Open this assignment from your course in the LMS",
+            message="This is the tool's launch URL: the LMS posts launches to it. It cannot "
+            "be opened directly.",
+            hint="Paste it in the LMS as the redirect URI / target link URI.",
+            status=405,
+            log=False,
+        )
+    try:
+        outcome = launch_handle(request=request)
+    except LtiError as exc:
+        return render_exception(request, exc)
+    context = outcome.context
+    if outcome.kind == "not_ready":
+        return render(request, "lti/not_ready.html", {"message": outcome.message})
+    bind_launch(request, context)
+    if outcome.kind == "deep_link":
+        deep_linking.deep_link_remember(
+            request, launch_id=context.launch_id, deep_link=outcome.deep_link or {}
+        )
+        return redirect("courses:lti_deep_link", launch_id=context.launch_id)
+    name = (
+        "courses:instructor_assignment" if context.is_instructor else "courses:learner_assignment"
+    )
+    return redirect(reverse(name, kwargs={"assignment_uuid": context.assignment_uuid}))
+
+
+@require_GET
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The tool's public keys, as a JWKS (``{"keys": [...]}``)."""
+    response = JsonResponse(tool_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def canvas_json(request: HttpRequest) -> JsonResponse:
+    """The Canvas developer-key JSON configuration."""
+    return JsonResponse(canvas_configuration(request=request), json_dumps_params={"indent": 2})
+
+
+@never_cache
+@require_GET
+def register(request: HttpRequest) -> HttpResponse:
+    """LTI Dynamic Registration: the platform opens this URL with its openid configuration."""
+    openid_configuration = request.GET.get("openid_configuration", "")
+    if not openid_configuration:
+        return render(request, "lti/register_info.html", {"urls": tool_urls(request)})
+    try:
+        result = dynamic_registration_run(
+            request=request,
+            openid_configuration_url=openid_configuration,
+            registration_token=request.GET.get("registration_token", ""),
+        )
+    except LtiError as exc:
+        response = render_exception(request, exc)
+    else:
+        response = render(request, "lti/register_done.html", {"result": result})
+    # Moodle and Canvas show this page in an iframe before the platform is registered,
+    # so the registered-platforms list of frame-ancestors cannot name it yet; and Canvas
+    # frames it from the school's host, not the configuration's. The page holds no
+    # action to hijack (it has already registered), so any parent may frame it.
+    response["Content-Security-Policy"] = "frame-ancestors *"
+    return response
+
+
+@never_cache
+def setup(request: HttpRequest) -> HttpResponse:
+    """The URLs an LMS administrator pastes, on one page."""
+    return render(request, "lti/setup.html", {"urls": tool_urls(request)})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def deep_link(request: HttpRequest, launch_id: str) -> HttpResponse:
+    """The assignment picker of a deep-linking launch: pick one or create one, then return."""
+    context = launch_context_by_id(request, launch_id)
+    pending = deep_linking.deep_link_pending(request, launch_id=launch_id)
+    if context is None or not context.is_instructor or pending is None:
+        return render_lti_error(
+            request,
+            title="Open this from your course in the LMS",
+            message="This selection page belongs to a launch this browser no longer has: it "
+            "was already used, or your session expired or lost its cookie.",
+            hint="Start again from the LMS (add an activity / external tool).",
+            status=401,
+        )
+    course = Course.objects.filter(pk=context.course_id).first()
+    if course is None:
+        return render_lti_error(
+            request,
+            title="This course is no longer known to the tool",
+            message="Start again from the LMS.",
+            status=404,
+        )
+    assignments = Assignment.objects.filter(course=course).order_by("-created_at")
+    settings = pending.get("settings") or {}
+    form_errors: list[str] = []
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "create":
+                try:
+                    points = Decimal(request.POST.get("points") or "100")
+                except InvalidOperation as exc:
+                    raise LtiError(
+                        "Points must be a number, such as 100.", title="Check the points"
+                    ) from exc
+                assignment = deep_linking.assignment_create(
+                    course=course, title=request.POST.get("title", ""), points=points
+                )
+            else:
+                assignment = assignments.filter(uuid=request.POST.get("assignment")).first()
+                if assignment is None:
+                    raise LtiError("Pick one of the assignments listed.", title="Nothing picked")
+            token, return_url = deep_linking.deep_link_response(
+                deep_link=pending, assignment=assignment, request=request
+            )
+        except LtiError as exc:
+            form_errors.append(exc.message)
+        else:
+            deep_linking.deep_link_forget(request, launch_id=launch_id)
+            return HttpResponse(
+                deep_linking.auto_post_form(action=return_url, fields={"JWT": token})
+            )
+    return render(
+        request,
+        "lti/deep_link.html",
+        {
+            "course": course,
+            "assignments": assignments,
+            "launch_id": launch_id,
+            "suggested_title": settings.get("title") or "",
+            "errors": form_errors,
+        },
+        status=400 if form_errors else 200,
+    )

@@ -1,0 +1,425 @@
+"""A small LTI 1.3 platform for tests, built on the independent ``lti1p3platform`` package.
+
+It runs its own HTTP server on loopback, so the tool talks to it over real HTTP:
+OIDC authorization (signs id_tokens with lti1p3platform), JWKS, OAuth2 token
+(lti1p3platform checks the tool's client assertion against the tool's JWKS URL),
+deep-linking return (lti1p3platform validates the tool's response), AGS line
+items and scores, NRPS memberships in pages, and dynamic registration.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from socketserver import ThreadingMixIn
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+from lti1p3platform.oidc_login import OIDCLoginAbstract
+from lti1p3platform.registration import Registration
+from lti1p3platform.request import Request
+
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+INSTRUCTOR = MEMBERSHIP + "Instructor"
+LEARNER = MEMBERSHIP + "Learner"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+
+
+def rsa_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+@dataclass
+class User:
+    sub: str
+    name: str
+    roles: list[str]
+    email: str = ""
+
+    def claims(self) -> dict[str, Any]:
+        given, _, family = self.name.partition(" ")
+        return {
+            "sub": self.sub,
+            "name": self.name,
+            "given_name": given,
+            "family_name": family,
+            "email": self.email or f"{self.sub}@platform.test",
+            "https://purl.imsglobal.org/spec/lti/claim/roles": self.roles,
+        }
+
+
+@dataclass
+class Message:
+    """What a launch carries, keyed by the lti_message_hint the platform hands the tool."""
+
+    user: User
+    kind: str = "resource"  # or "deep_link"
+    resource_link_id: str = "rl-1"
+    title: str = "Week 3 dataset"
+    custom: dict[str, str] = field(default_factory=dict)
+    lineitem_id: str | None = None
+
+
+class _Conf(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kwargs: Any) -> None:
+        self.platform: TestPlatform = kwargs["platform"]
+
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
+        p = self.platform
+        return (
+            Registration()
+            .set_iss(p.issuer)
+            .set_client_id(p.client_id)
+            .set_deployment_id(p.deployment_id)
+            .set_oidc_login_url(f"{p.tool_base}/lti/login/")
+            .set_launch_url(f"{p.tool_base}/lti/launch/")
+            .set_deeplink_launch_url(f"{p.tool_base}/lti/launch/")
+            .set_tool_key_set_url(f"{p.tool_base}/lti/jwks/")
+            .set_platform_private_key(p.private_pem)
+            .set_platform_public_key(p.public_pem)
+        )
+
+
+class _WsgiRequest(Request):
+    def build_metadata(self, environ: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "method": environ["REQUEST_METHOD"],
+            "form_data": environ.get("form", {}),
+            "get_data": dict(parse_qsl(environ.get("QUERY_STRING", ""))),
+            "headers": {},
+            "content_type": environ.get("CONTENT_TYPE"),
+            "path": environ.get("PATH_INFO", ""),
+            "json": None,
+        }
+
+
+class _Login(OIDCLoginAbstract):
+    def set_lti_message_hint(self, **kwargs: Any) -> None:
+        self._lti_message_hint = kwargs["hint"]
+
+    def get_redirect(self, url: str) -> str:
+        return url
+
+
+class _Launch(LTIAdvantageMessageLaunchAbstract):
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
+        return (
+            f'<form method="post" action="{html.escape(launch_data["launch_url"])}">'
+            f'<input type="hidden" name="id_token" value="{html.escape(launch_data["id_token"])}">'
+            f'<input type="hidden" name="state" value="{html.escape(launch_data["state"])}">'
+            "</form>"
+        )
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class TestPlatform:
+    """An LMS on loopback. ``tool_base`` is the tool's URL (the live server)."""
+
+    __test__ = False  # not a test class, despite its name
+
+    def __init__(self, tool_base: str) -> None:
+        self.tool_base = tool_base.rstrip("/")
+        self.private_pem, self.public_pem = rsa_pair()
+        self.client_id = "test-client"
+        self.deployment_id = "deployment-1"
+        self.context = {"id": "course-42", "title": "Statistics 101", "label": "STAT101"}
+        self.messages: dict[str, Message] = {}
+        self.lineitems: dict[str, dict[str, Any]] = {}
+        self.scores: list[dict[str, Any]] = []
+        self.deep_link_items: list[dict[str, Any]] = []
+        self.members: list[dict[str, Any]] = []
+        self.members_page_size = 2
+        self.token_requests: list[str] = []
+        self.registration_token = "registration-token-" + uuid.uuid4().hex
+        self.registrations: list[dict[str, Any]] = []
+        self.registration_auth: list[str] = []
+        self._server = make_server(
+            "127.0.0.1", 0, self._app, server_class=_Server, handler_class=_QuietHandler
+        )
+        self.base = f"http://127.0.0.1:{self._server.server_port}"
+        self.issuer = self.base
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- Registration data for the tool side ---------------------------------------
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [Registration.get_jwk(self.public_pem)]}
+
+    @property
+    def kid(self) -> str:
+        return Registration.get_jwk(self.public_pem)["kid"]
+
+    def conf(self) -> _Conf:
+        conf = _Conf(platform=self)
+        conf.get_registration()
+        return conf
+
+    # --- Launch helpers --------------------------------------------------------------
+
+    def add_message(self, message: Message) -> str:
+        hint = "hint-" + uuid.uuid4().hex[:12]
+        self.messages[hint] = message
+        return hint
+
+    def login_url(self, hint: str) -> str:
+        """The tool's OIDC login URL with this platform's parameters (lti1p3platform builds it)."""
+        login = _Login(None, self.conf())
+        login.set_lti_message_hint(hint=hint)
+        return login.initiate_login(self.messages[hint].user.sub)
+
+    def add_lineitem(self, **values: Any) -> dict[str, Any]:
+        number = str(len(self.lineitems) + 1)
+        item = {"id": f"{self.base}/lineitems/{number}", **values}
+        self.lineitems[number] = item
+        return item
+
+    def sign(
+        self, claims: dict[str, Any], *, key: str | None = None, kid: str | None = None
+    ) -> str:
+        """Sign arbitrary claims, for forged or broken launches."""
+        return jwt.encode(
+            claims, key or self.private_pem, algorithm="RS256", headers={"kid": kid or self.kid}
+        )
+
+    def launch_claims(self, message: Message, *, nonce: str) -> dict[str, Any]:
+        """Valid resource-link claims for a message (tests then break one of them)."""
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "azp": self.client_id,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": self.deployment_id,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": f"{self.tool_base}/lti/launch/",
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {
+                "id": message.resource_link_id,
+                "title": message.title,
+            },
+            "https://purl.imsglobal.org/spec/lti/claim/context": self.context,
+            "https://purl.imsglobal.org/spec/lti/claim/custom": message.custom,
+            **message.user.claims(),
+        }
+        return claims
+
+    # --- The HTTP server -------------------------------------------------------------
+
+    def _app(self, environ: dict[str, Any], start_response) -> list[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            environ["form"] = dict(parse_qsl(body.decode()))
+        query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        try:
+            status, headers, payload = self._route(method, path, query, body, auth, environ)
+        except PermissionError as exc:
+            status, headers, payload = 401, {}, {"error": str(exc)}
+        if isinstance(payload, str):
+            content, content_type = payload.encode(), "text/html; charset=utf-8"
+        else:
+            content, content_type = json.dumps(payload).encode(), "application/json"
+        start_response(
+            f"{status} X",
+            [
+                ("Content-Type", content_type),
+                *headers.items(),
+                ("Content-Length", str(len(content))),
+            ],
+        )
+        return [content]
+
+    def _bearer(self, auth: str, scope: str) -> None:
+        parts = auth.split()
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            raise PermissionError("missing bearer token")
+        if not self.conf().validate_token(parts[1], allowed_scopes=[scope]):
+            raise PermissionError("token lacks scope " + scope)
+
+    def _route(self, method, path, query, body, auth, environ):
+        ags = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+        if path == "/jwks":
+            return 200, {}, self.jwks
+        if path == "/auth":
+            return self._authorize(environ)
+        if path == "/token" and method == "POST":
+            self.token_requests.append(environ.get("form", {}).get("scope", ""))
+            try:
+                return 200, {}, dict(self.conf().get_access_token(environ.get("form", {})))
+            except Exception as exc:
+                return 400, {}, {"error": "invalid_client", "detail": str(exc)}
+        if path == "/lineitems" and method == "GET":
+            self._bearer(auth, ags + "lineitem")
+            return 200, {}, list(self.lineitems.values())
+        if path == "/lineitems" and method == "POST":
+            self._bearer(auth, ags + "lineitem")
+            return 201, {}, self.add_lineitem(**json.loads(body))
+        match = re.fullmatch(r"/lineitems/(\d+)/scores", path)
+        if match and method == "POST":
+            self._bearer(auth, ags + "score")
+            if match.group(1) not in self.lineitems:
+                return 404, {}, {"error": "no such line item"}
+            self.scores.append({"lineitem": match.group(1), **json.loads(body)})
+            return 200, {}, {}
+        if path == "/members":
+            self._bearer(
+                auth, "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+            )
+            page = int(query.get("page", 1))
+            size = self.members_page_size
+            chunk = self.members[(page - 1) * size : page * size]
+            headers = {}
+            if page * size < len(self.members):
+                # Mixed case on purpose: the next-page URL must survive as given.
+                headers["Link"] = f'<{self.base}/members?page={page + 1}&Token=AbC>; rel="next"'
+            return (
+                200,
+                headers,
+                {"id": f"{self.base}/members", "context": self.context, "members": chunk},
+            )
+        if path == "/.well-known/openid-configuration":
+            if auth != f"Bearer {self.registration_token}":
+                raise PermissionError("registration token required")
+            return 200, {}, self.openid_configuration()
+        if path == "/register" and method == "POST":
+            self.registration_auth.append(auth)
+            if auth != f"Bearer {self.registration_token}":
+                raise PermissionError("registration token required")
+            document = json.loads(body)
+            self.registrations.append(document)
+            return (
+                200,
+                {},
+                {
+                    **document,
+                    "client_id": "dynamic-client-1",
+                    TOOL_CONFIGURATION: {
+                        **document[TOOL_CONFIGURATION],
+                        "deployment_id": "dynamic-deployment-1",
+                    },
+                },
+            )
+        if path == "/deep-link-return" and method == "POST":
+            conf = self.conf()
+            conf.set_accepted_deeplinking_types(["ltiResourceLink"])
+            self.deep_link_items.extend(conf.validate_deeplinking_resp(environ.get("form", {})))
+            return 200, {}, "<p>Thanks, the link was added.</p>"
+        return 404, {}, {"error": f"no route {method} {path}"}
+
+    def openid_configuration(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.base}/auth",
+            "token_endpoint": f"{self.base}/token",
+            "jwks_uri": f"{self.base}/jwks",
+            "registration_endpoint": f"{self.base}/register",
+            "scopes_supported": [
+                "openid",
+                "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+                "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+            ],
+            "response_types_supported": ["id_token"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "moodle",
+                "version": "4.4",
+                "messages_supported": [
+                    {"type": "LtiResourceLinkRequest"},
+                    {"type": "LtiDeepLinkingRequest"},
+                ],
+            },
+        }
+
+    def _authorize(self, environ: dict[str, Any]):
+        query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+        message = self.messages.get(query.get("lti_message_hint", ""))
+        if message is None or query.get("login_hint") != message.user.sub:
+            return 400, {}, {"error": "unknown message or user"}
+        if query.get("redirect_uri") != f"{self.tool_base}/lti/launch/":
+            return 400, {}, {"error": "redirect_uri is not registered"}
+        launch = _Launch(_WsgiRequest(environ), self.conf())
+        user = message.user
+        launch.set_user_data(
+            user.sub,
+            user.roles,
+            full_name=user.name,
+            email_address=user.email or f"{user.sub}@platform.test",
+        )
+        given, _, family = user.name.partition(" ")
+        launch.set_extra_claims({"given_name": given, "family_name": family})
+        launch.set_launch_context_claim(
+            self.context["id"],
+            context_title=self.context["title"],
+            context_label=self.context["label"],
+        )
+        launch.set_nrps(f"{self.base}/members")
+        if message.kind == "deep_link":
+            launch.set_dl(f"{self.base}/deep-link-return", accept_types={"ltiResourceLink"})
+            launch.set_ags(lineitems_url=f"{self.base}/lineitems")
+        else:
+            launch.set_resource_link_claim(message.resource_link_id, title=message.title)
+            launch.set_custom_parameters_claim(message.custom)
+            launch.set_ags(
+                lineitems_url=f"{self.base}/lineitems",
+                lineitem_url=(
+                    f"{self.base}/lineitems/{message.lineitem_id}" if message.lineitem_id else None
+                ),
+            )
+        return 200, {}, launch.lti_launch()
+
+
+def parse_form(page: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the first form of an auto-posting page."""
+    action = html.unescape(re.search(r'<form[^>]*action="([^"]*)"', page).group(1))
+    fields = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', page)
+    }
+    return action, fields
+
+
+def query_of(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def with_query(url: str, **params: str) -> str:
+    return f"{url}?{urlencode(params)}"
