@@ -195,6 +195,9 @@ class SpecVersion(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
     document = models.JSONField(help_text="The spec, in its canonical JSON form.")
+    source_text = models.TextField(
+        blank=True, help_text="The YAML or JSON as written, comments included."
+    )
     sha256 = models.CharField(max_length=64, help_text="sha256 of the canonical JSON.")
     validation = models.JSONField(
         default=dict, blank=True, help_text="Latest validation and objective-check report."

@@ -124,7 +124,9 @@ _SpecDumper.add_representer(str, _represent_str)
 
 
 def spec_as_yaml(version: SpecVersion) -> str:
-    """A spec version as YAML in a reading order, the friendliest form to edit."""
+    """The spec as its author wrote it, or else as YAML in a reading order."""
+    if version.source_text.strip():
+        return version.source_text
     return yaml.dump(
         _friendly_order(version.document),
         Dumper=_SpecDumper,

@@ -51,6 +51,10 @@ def spec_version_save(
         dataset_spec.save(update_fields=["objectives", "updated_at"])
     latest = dataset_spec.versions.order_by("-number").first()
     if latest is not None and latest.sha256 == spec.sha256:
+        # Same spec; only comments or layout changed. Keep the new wording on a draft.
+        if latest.status == SpecVersion.Status.DRAFT and latest.source_text != text:
+            latest.source_text = text
+            latest.save(update_fields=["source_text"])
         return latest
     return SpecVersion.objects.create(
         spec=dataset_spec,
@@ -58,6 +62,7 @@ def spec_version_save(
         status=SpecVersion.Status.DRAFT,
         source=source,
         document=json.loads(spec.canonical_json()),
+        source_text=text if isinstance(text, str) else "",
         sha256=spec.sha256,
         created_by=created_by,
     )

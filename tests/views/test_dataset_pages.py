@@ -80,6 +80,8 @@ def test_instructor_saves_checks_and_approves_a_spec(assignment, instructor, cli
 
     page = client.get(reverse("courses:instructor_assignment", args=[assignment.uuid]))
     assert b"every required check passes" in page.content
+    # The editor shows the spec as written, comments included.
+    assert b"# Retail: customers, products, orders and order lines." in page.content
     client.post(reverse("courses:instructor_spec_approve", args=[assignment.uuid, version.number]))
     version.refresh_from_db()
     assignment.refresh_from_db()
