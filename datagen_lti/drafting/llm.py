@@ -1,0 +1,212 @@
+"""Draft a spec with an OpenAI-compatible model: strict structured output plus a repair loop.
+
+The reply is data only: it is parsed as JSON, validated into a ``Spec`` and
+generated once by the engine (SQL checks run in the engine's DuckDB sandbox).
+Nothing in it is ever executed as code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import openai
+
+from datagen_lti.drafting.api_errors import draft_error_for
+from datagen_lti.drafting.draft import Draft, DraftError, clean_objectives, clean_title
+from datagen_lti.drafting.prompt import (
+    MAX_DRAFT_COLUMNS,
+    MAX_DRAFT_ROWS,
+    MAX_DRAFT_TABLES,
+    objectives_message,
+    repair_message,
+    system_prompt,
+)
+from datagen_lti.drafting.render import header_comment, spec_yaml
+from datagen_lti.synth import (
+    GenerationError,
+    Spec,
+    SpecError,
+    SpecLimits,
+    generate,
+    spec_json_schema,
+)
+from datagen_lti.synth.loading import spec_from_data
+
+Progress = Callable[[float, str], None]
+
+DRAFT_LIMITS = SpecLimits(
+    max_tables=MAX_DRAFT_TABLES, max_columns=MAX_DRAFT_COLUMNS, max_total_rows=MAX_DRAFT_ROWS
+)
+# A fixed seed: the trial generation of a draft is the same every time it runs.
+TRIAL_SEED = hashlib.sha256(b"datagen-lti drafting trial").digest()
+MAX_ECHOED_REPLY_CHARS = 40_000  # a repair turn repeats the bad reply, within reason
+
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    content: str | None
+    refusal: str | None
+    finish_reason: str | None
+
+
+def response_format() -> dict:
+    """Plain HTTP-level structured output, understood by any OpenAI-compatible server."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "dataset_spec",
+            "strict": True,
+            "schema": spec_json_schema(strict=True),
+        },
+    }
+
+
+def draft_with_llm(
+    objectives: str,
+    *,
+    client: openai.OpenAI,
+    model: str,
+    max_repairs: int = 2,
+    progress: Progress | None = None,
+    title: str | None = None,
+) -> Draft:
+    """Ask the model for a spec; send each problem back for repair, up to ``max_repairs`` times."""
+    objectives = clean_objectives(objectives)
+    title = clean_title(title)
+    messages: list[dict[str, str]] = [
+        {"role": "system", "content": system_prompt()},
+        {"role": "user", "content": objectives_message(objectives, title=title)},
+    ]
+    calls = max(0, max_repairs) + 1
+    problem = ""
+    for attempt in range(1, calls + 1):
+        _report(
+            progress, (attempt - 1) / calls, f"Asking the language model ({attempt} of {calls})"
+        )
+        reply = _complete(client, model=model, messages=messages)
+        spec, problem = _evaluate(reply, title=title, progress=progress, fraction=attempt / calls)
+        if spec is not None:
+            rationale = _rationale(spec, model=model, attempts=attempt)
+            _report(progress, 1.0, "Draft ready")
+            return Draft(
+                spec=spec,
+                text=header_comment(objectives, rationale) + "\n" + spec_yaml(spec),
+                source="llm",
+                rationale=rationale,
+                attempts=attempt,
+            )
+        messages.append(
+            {"role": "assistant", "content": (reply.content or "")[:MAX_ECHOED_REPLY_CHARS]}
+        )
+        messages.append({"role": "user", "content": repair_message(problem)})
+    raise DraftError(
+        f"The language model's draft was still unusable after {calls} attempt"
+        f"{'s' if calls > 1 else ''}; the last problem: {problem} "
+        "Start from a template instead (draft without the language model) and edit it.",
+        reason="invalid_draft",
+    )
+
+
+def _complete(client: openai.OpenAI, *, model: str, messages: list[dict[str, str]]) -> _Reply:
+    try:
+        completion = client.chat.completions.create(
+            model=model, messages=messages, response_format=response_format()
+        )
+    except openai.OpenAIError as exc:
+        raise draft_error_for(exc, model=model, base_url=str(client.base_url)) from exc
+    if not completion.choices:
+        raise DraftError(
+            f"The language model service at {client.base_url} returned no answer; check "
+            "OPENAI_BASE_URL and OPENAI_MODEL. Meanwhile, start from a template instead.",
+            reason="api",
+        )
+    choice = completion.choices[0]
+    message = choice.message
+    return _Reply(
+        content=message.content,
+        refusal=getattr(message, "refusal", None),
+        finish_reason=choice.finish_reason,
+    )
+
+
+def _evaluate(
+    reply: _Reply, *, title: str | None, progress: Progress | None, fraction: float
+) -> tuple[Spec | None, str]:
+    """Return the spec, or None and a description of what is wrong with the reply."""
+    if reply.refusal:
+        raise DraftError(
+            f"The language model declined to draft a spec ({reply.refusal.strip()[:300]}). "
+            "Rephrase the objectives, or start from a template instead.",
+            reason="refused",
+        )
+    if reply.finish_reason == "length":
+        return None, (
+            "the reply was cut off because it was too long. Draft a smaller spec: fewer tables, "
+            "columns and category values, and shorter descriptions."
+        )
+    text = _unfenced(reply.content or "")
+    if not text:
+        return None, "the reply was empty. Reply with the spec as JSON."
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return (
+            None,
+            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
+        )
+    if isinstance(data, dict) and title:
+        data["title"] = title
+    try:
+        # spec_from_data drops strict output's nulls ("use the default") before validating.
+        spec = spec_from_data(data, limits=DRAFT_LIMITS)
+    except SpecError as exc:
+        return None, f"it is invalid at `{exc.path}`: {_sentence(exc)}"
+    _report(progress, fraction, "Generating a sample dataset from the draft")
+    try:
+        generate(spec, seed=TRIAL_SEED, scale=1.0, limits=DRAFT_LIMITS)
+    except SpecError as exc:
+        return None, f"generating a sample dataset from it failed at `{exc.path}`: {_sentence(exc)}"
+    except GenerationError as exc:
+        return None, f"generating a sample dataset from it failed: {exc}."
+    return spec, ""
+
+
+def _sentence(exc: SpecError) -> str:
+    text = exc.message.rstrip(".")
+    if exc.hint:
+        text += f" ({exc.hint})"
+    return text + "."
+
+
+def _unfenced(text: str) -> str:
+    # Some compatible servers wrap JSON in a Markdown fence despite the schema.
+    text = text.strip()
+    match = _FENCE.match(text)
+    return match.group(1) if match else text
+
+
+def _rationale(spec: Spec, *, model: str, attempts: int) -> str:
+    tables = ", ".join(t.name for t in spec.tables)
+    repaired = (
+        f" after {attempts - 1} correction{'s' if attempts > 2 else ''}" if attempts > 1 else ""
+    )
+    description = " ".join(spec.description.split())[:300].rstrip(".")
+    about = f": “{description}”" if description else ""
+    return (
+        f"Drafted by the language model {model}{repaired}{about}. Tables: {tables}; "
+        f"{len(spec.checks)} objective check{'s' if len(spec.checks) != 1 else ''} and "
+        f"{len(spec.flaws)} teaching flaw{'s' if len(spec.flaws) != 1 else ''}. It validates and "
+        "a sample dataset generated from it meets every required check. Review it before "
+        "approving."
+    )
+
+
+def _report(progress: Progress | None, fraction: float, message: str) -> None:
+    if progress is not None:
+        progress(min(max(fraction, 0.0), 1.0), message)

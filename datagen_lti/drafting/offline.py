@@ -1,0 +1,116 @@
+"""Draft a spec without a language model: pick the example scenario the objectives point to."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from datagen_lti.drafting.draft import Draft, DraftError, clean_objectives, clean_title
+from datagen_lti.drafting.render import header_comment, spec_yaml
+from datagen_lti.drafting.scenarios import DEFAULT_SCENARIO, SCENARIO_ORDER, Score, score_objectives
+from datagen_lti.synth import Spec, SpecError, load_spec
+
+EXAMPLES_DIR = Path(__file__).parents[2] / "examples" / "specs"
+
+_TITLE_LINE = re.compile(r"^title:.*$", re.MULTILINE)
+
+
+def draft_offline(
+    objectives: str, *, title: str | None = None, examples_dir: Path | str | None = None
+) -> Draft:
+    """Draft from the example spec whose scenario best matches the objectives."""
+    objectives = clean_objectives(objectives)
+    title = clean_title(title)
+    templates = available_templates(examples_dir)
+    scores = score_objectives(objectives, tuple(n for n in SCENARIO_ORDER if n in templates))
+    chosen = scores[0] if scores and scores[0].points > 0 else None
+    path = templates[chosen.scenario if chosen else _fallback(templates)]
+    source_text = path.read_text(encoding="utf-8")
+    try:
+        spec = load_spec(source_text)
+        if title is not None:
+            source_text, spec = _retitled(source_text, spec, title)
+    except SpecError as exc:
+        raise DraftError(
+            f"The template {path.name} is not a valid spec ({exc}); "
+            "ask the administrator to restore the example specs.",
+            reason="templates",
+        ) from exc
+    rationale = _rationale(chosen, scores, path, _header(source_text))
+    text = header_comment(objectives, rationale) + "#\n" + source_text
+    return Draft(spec=spec, text=text, source="template", rationale=rationale, attempts=1)
+
+
+def available_templates(examples_dir: Path | str | None = None) -> dict[str, Path]:
+    """The example specs by file stem, in a stable order; ``DraftError`` if there are none."""
+    folder = Path(examples_dir) if examples_dir is not None else EXAMPLES_DIR
+    paths = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    if not paths:
+        raise DraftError(
+            f"No template specs were found in {folder}; ask the administrator to install "
+            "the example specs.",
+            reason="templates",
+        )
+    templates: dict[str, Path] = {}
+    for path in paths:
+        templates.setdefault(path.stem, path)
+    return templates
+
+
+def _fallback(templates: dict[str, Path]) -> str:
+    # Joins and GROUP BY suit most SQL courses; a custom folder falls back to its first file.
+    return DEFAULT_SCENARIO if DEFAULT_SCENARIO in templates else next(iter(templates))
+
+
+def _retitled(text: str, spec: Spec, title: str) -> tuple[str, Spec]:
+    """Replace the top-level title in the text (keeping its comments) and in the spec."""
+    line = "title: " + _yaml_string(title)
+    if _TITLE_LINE.search(text):
+        text = _TITLE_LINE.sub(lambda _: line, text, count=1)
+        return text, load_spec(text)
+    spec = load_spec(spec_yaml(spec.model_copy(update={"title": title})))
+    return spec_yaml(spec), spec
+
+
+def _yaml_string(value: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar, whatever the title contains.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _header(text: str) -> str:
+    """The example's leading comment, which says what it teaches, as one paragraph."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(" ".join(lines).split())
+
+
+def _rationale(chosen: Score | None, scores: list[Score], path: Path, header: str) -> str:
+    about = f" About it: {header}" if header else ""
+    if chosen is None:
+        return (
+            f"No words in the objectives point to a particular scenario, so the default "
+            f"template {path.name} was chosen.{about} Edit it to fit the course, or draft with "
+            "the language model when one is configured."
+        )
+    runners_up = [s for s in scores[1:] if s.points > 0][:2]
+    others = ""
+    if runners_up:
+        others = (
+            " Also considered: "
+            + ", ".join(f"{s.scenario} ({', '.join(s.matched)})" for s in runners_up)
+            + "."
+        )
+    return (
+        f"Chose the template {path.name} because the objectives mention "
+        f"{_quoted(chosen.matched)}.{about}{others} Edit the tables, checks and flaws to fit "
+        "the course."
+    )
+
+
+def _quoted(words: tuple[str, ...]) -> str:
+    items = [f"“{w}”" for w in words[:6]]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

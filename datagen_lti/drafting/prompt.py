@@ -1,0 +1,193 @@
+"""The messages sent to the language model: what a spec is, one example, and repair requests."""
+
+from __future__ import annotations
+
+import json
+
+from datagen_lti.synth.expressions import FUNCTIONS
+from datagen_lti.synth.spec_columns import TEXT_KINDS
+
+# Drafts are classroom datasets; the instructor scales them up later if needed.
+MAX_DRAFT_ROWS = 200_000
+MAX_DRAFT_TABLES = 12
+MAX_DRAFT_COLUMNS = 40
+
+# Small but complete: a root table, a fixed catalogue, a child table sized per parent,
+# a derived column, a cross-table constraint, a flaw and checks. Tests keep it valid.
+EXAMPLE_SPEC: dict = {
+    "spec_version": 1,
+    "title": "Library loans",
+    "description": "Members of a public library and the books they borrow.",
+    "tables": [
+        {
+            "name": "members",
+            "description": "One row per library member.",
+            "rows": 80,
+            "columns": [
+                {"name": "member_id", "type": "id"},
+                {"name": "full_name", "type": "text", "kind": "full_name"},
+                {"name": "email", "type": "text", "kind": "email", "source": ["full_name"]},
+                {"name": "joined_on", "type": "date", "start": "2020-01-01", "end": "2023-12-31"},
+                {
+                    "name": "membership",
+                    "type": "category",
+                    "values": ["adult", "student", "senior"],
+                    "weights": [60, 25, 15],
+                },
+            ],
+        },
+        {
+            "name": "books",
+            "description": "The catalogue; it does not grow with the scale.",
+            "rows": 40,
+            "scale_rows": False,
+            "columns": [
+                {"name": "book_id", "type": "id", "strategy": "code", "prefix": "B-", "digits": 4},
+                {"name": "genre", "type": "category", "values": ["fiction", "history", "science"]},
+                {
+                    "name": "pages",
+                    "type": "integer",
+                    "distribution": {"kind": "normal", "mean": 320, "sd": 90},
+                    "min": 60,
+                },
+            ],
+        },
+        {
+            "name": "loans",
+            "description": "A member borrows a book; popular books are borrowed more.",
+            "columns": [
+                {"name": "loan_id", "type": "id"},
+                {
+                    "name": "member_id",
+                    "type": "foreign_key",
+                    "references": "members",
+                    "per_parent": {"kind": "poisson", "mean": 3},
+                    "childless_share": 0.2,
+                },
+                {"name": "book_id", "type": "foreign_key", "references": "books", "pick": "zipf"},
+                {
+                    "name": "loaned_on",
+                    "type": "date",
+                    "start": "2024-01-01",
+                    "end": "2024-12-31",
+                    "weekly": [1, 1, 1, 1, 1.2, 1.6, 0.4],
+                },
+                {
+                    "name": "due_on",
+                    "type": "derived",
+                    "expression": "add_days(loaned_on, 21)",
+                    "output": "date",
+                },
+                {
+                    "name": "days_late",
+                    "type": "integer",
+                    "distribution": {"kind": "poisson", "mean": 2},
+                    "null_rate": 0.1,
+                },
+            ],
+            "constraints": [
+                {"kind": "order", "left": "loaned_on", "op": ">=", "right": "members.joined_on"}
+            ],
+        },
+    ],
+    "checks": [
+        {
+            "kind": "childless_parents",
+            "description": "Some members never borrowed: the LEFT JOIN question.",
+            "parent": "members",
+            "child": "loans",
+            "column": "member_id",
+            "min": 3,
+        },
+        {
+            "kind": "sql",
+            "description": "Every loan is due after it starts.",
+            "query": "SELECT count(*) FROM loans WHERE due_on <= loaned_on",
+            "expect_max": 0,
+        },
+    ],
+    "flaws": [
+        {
+            "kind": "inconsistent_text",
+            "description": "Genres typed by hand.",
+            "table": "books",
+            "column": "genre",
+            "rate": 0.1,
+            "variants": ["case", "whitespace"],
+        }
+    ],
+}
+
+_SYSTEM_PROMPT = """\
+You draft dataset specs for a teaching tool. Every learner gets their own random variant of a \
+relational dataset generated from the spec and practises the instructor's learning objectives \
+on it. Reply with one spec as JSON that follows the response schema; null means "use the default".
+
+How a spec works:
+- tables: usually 2 to 6, each with a name, a description and columns. A root table sets \
+`rows` (tens to a few thousand). A child table whose foreign key has `per_parent` takes its size \
+from its parent and leaves `rows` null. Keep the whole dataset under {max_rows:,} rows, at most \
+{max_tables} tables and {max_columns} columns per table.
+- column types: id (sequence, uuid, or code with prefix and digits); integer and decimal (a \
+distribution: uniform, normal, lognormal, exponential, poisson, zipf, pareto or empirical; \
+optional min and max); boolean (p_true); category (values with weights; `given` plus \
+`conditional` makes the weights depend on another column's value); date and timestamp (start, \
+end, trend, 7 weekly and 12 annual weights for seasonality); text (kind: {text_kinds}; an email \
+may take `source`: its row's name columns); foreign_key; derived (an expression over the row's \
+columns and parent_table.column, with the functions {functions}); linear (y = slope * x + \
+intercept, with a target correlation or a noise_sd).
+- relationships: a foreign_key `references` a table by name and holds that table's primary key \
+(by default its first id column). `per_parent` (fixed, poisson, uniform or zipf) sets the \
+children per parent and `childless_share` leaves some parents without any; without per_parent \
+each row picks a parent (uniform or zipf). Many-to-many: a junction table with two foreign keys \
+(one with per_parent), a primary_key listing both and a unique constraint on the pair. A \
+foreign key that references its own table builds a hierarchy (fan_out, roots).
+- constraints: order (left op right; right may be parent_table.column) and unique.
+- flaws, for cleaning exercises, are applied after generation and recorded: missing_values, \
+duplicate_rows, outliers, inconsistent_text, mixed_date_formats, orphans.
+- checks are assertions that must hold in every learner's variant, so that each question has an \
+answer: row_count, childless_parents, null_count, distinct_count, correlation, \
+group_size_spread, and sql (one read-only SELECT over the tables returning one value, with \
+expect_min and/or expect_max, or expect_true). Checks see the data after the flaws. Choose \
+bounds that hold comfortably for any random variant.
+
+Names are snake_case. Every table and column a column, check or flaw names must exist. Shape the \
+tables, relationships, patterns, flaws and checks around the objectives: each exercise the \
+objectives imply should be answerable from the data, and the checks should guarantee it.
+
+An example spec (defaults left out):
+{example}
+"""
+
+
+def system_prompt() -> str:
+    """The system message: the spec language in brief and one example."""
+    return _SYSTEM_PROMPT.format(
+        max_rows=MAX_DRAFT_ROWS,
+        max_tables=MAX_DRAFT_TABLES,
+        max_columns=MAX_DRAFT_COLUMNS,
+        text_kinds=", ".join(TEXT_KINDS),
+        functions=", ".join(FUNCTIONS),
+        example=json.dumps(EXAMPLE_SPEC, separators=(",", ":")),
+    )
+
+
+def objectives_message(objectives: str, *, title: str | None) -> str:
+    """The first user message: the objectives, quoted so they read as data."""
+    lines = [
+        "Draft a dataset spec for these learning objectives (between the markers):",
+        "<<<",
+        objectives,
+        ">>>",
+    ]
+    if title:
+        lines.append(f"Use this title: {title}")
+    return "\n".join(lines)
+
+
+def repair_message(problem: str) -> str:
+    """A follow-up user message: what is wrong with the last spec, and to send it again whole."""
+    return (
+        f"That spec cannot be used: {problem}\n"
+        "Send the whole corrected spec as JSON, changing only what is needed to fix this."
+    )
