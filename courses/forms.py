@@ -18,11 +18,6 @@ class AssignmentSettingsForm(forms.ModelForm):
 
 
 class SpecForm(forms.Form):
-    objectives = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What learners should practise with this data.",
-    )
     document = forms.CharField(
         label="Spec (YAML or JSON)",
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),

@@ -187,3 +187,20 @@ def roster_sync_job(*, progress: JobProgress, course_id: int) -> dict[str, Any]:
     from courses.models import Course
 
     return asdict(course_roster_sync(course=Course.objects.get(pk=course_id)))
+
+
+@job("spec_draft", queue="default")
+def spec_draft_job(
+    *, progress: JobProgress, assignment_id: int, objectives: str, learner_id: int | None = None
+) -> dict[str, Any]:
+    """Draft, save and check a spec from an instructor's learning objectives."""
+    from courses.models import Assignment, Learner
+    from courses.services.specs import spec_version_draft
+
+    version = spec_version_draft(
+        assignment=Assignment.objects.get(pk=assignment_id),
+        objectives=objectives,
+        created_by=Learner.objects.filter(pk=learner_id).first(),
+        progress=progress,
+    )
+    return {"spec_version_id": version.pk, "number": version.number, "source": version.source}

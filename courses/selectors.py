@@ -15,6 +15,7 @@ from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 from courses.models import (
     Assignment,
     Course,
+    DatasetSpec,
     Enrollment,
     IssuedDataset,
     JobRun,
@@ -77,6 +78,20 @@ def latest_job(*, kind: str, arguments: dict[str, Any]) -> JobRun | None:
     """The newest job of a kind with exactly these arguments."""
     candidates = JobRun.objects.filter(kind=kind).order_by("-requested_at")[:50]
     return next((job for job in candidates if job.arguments == arguments), None)
+
+
+def assignment_objectives(assignment: Assignment) -> str:
+    spec = DatasetSpec.objects.filter(assignment=assignment).first()
+    return spec.objectives if spec else ""
+
+
+def latest_draft_job(assignment: Assignment) -> JobRun | None:
+    """The newest drafting job of an assignment."""
+    return (
+        JobRun.objects.filter(kind="spec_draft", arguments__assignment_id=assignment.pk)
+        .order_by("-requested_at")
+        .first()
+    )
 
 
 def offered_formats(assignment: Assignment) -> list[tuple[str, str]]:

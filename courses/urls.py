@@ -37,6 +37,11 @@ urlpatterns = [
         name="instructor_spec_save",
     ),
     path(
+        "a/<uuid:assignment_uuid>/manage/spec/draft/",
+        instructor.instructor_spec_draft,
+        name="instructor_spec_draft",
+    ),
+    path(
         "a/<uuid:assignment_uuid>/manage/spec/example/",
         instructor.instructor_spec_example,
         name="instructor_spec_example",

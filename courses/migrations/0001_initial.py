@@ -9,241 +9,619 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('lti1p3_tool_config', '0001_initial'),
+        ("lti1p3_tool_config", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('context_id', models.CharField(max_length=255)),
-                ('title', models.CharField(blank=True, max_length=255)),
-                ('label', models.CharField(blank=True, max_length=255)),
-                ('nrps_url', models.URLField(blank=True, max_length=1024)),
-                ('lineitems_url', models.URLField(blank=True, max_length=1024)),
-                ('registration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='courses', to='lti1p3_tool_config.ltitool')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("context_id", models.CharField(max_length=255)),
+                ("title", models.CharField(blank=True, max_length=255)),
+                ("label", models.CharField(blank=True, max_length=255)),
+                ("nrps_url", models.URLField(blank=True, max_length=1024)),
+                ("lineitems_url", models.URLField(blank=True, max_length=1024)),
+                (
+                    "registration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="courses",
+                        to="lti1p3_tool_config.ltitool",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('resource_link_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('title', models.CharField(max_length=255)),
-                ('instructions', models.TextField(blank=True)),
-                ('points', models.DecimalField(decimal_places=2, default=Decimal('100'), max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('scale', models.FloatField(default=1.0, help_text="Multiplies the spec's root-table row counts.", validators=[django.core.validators.MinValueValidator(0.01), django.core.validators.MaxValueValidator(1000.0)])),
-                ('offered_formats', models.JSONField(default=courses.models.default_offered_formats)),
-                ('lineitem_url', models.URLField(blank=True, max_length=1024)),
-                ('status', models.CharField(choices=[('draft', 'Draft: spec not approved'), ('open', 'Open to learners'), ('closed', 'Closed')], default='draft', max_length=16)),
-                ('feedback', models.CharField(choices=[('none', 'Nothing until the instructor releases it'), ('score', 'Score only'), ('correctness', 'Score and which answers are right'), ('answers', 'Score, correctness and the expected answers')], default='score', max_length=16)),
-                ('max_attempts', models.PositiveIntegerField(default=0, help_text='0 means unlimited.')),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='courses.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("resource_link_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("title", models.CharField(max_length=255)),
+                ("instructions", models.TextField(blank=True)),
+                (
+                    "points",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("100"),
+                        max_digits=7,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "scale",
+                    models.FloatField(
+                        default=1.0,
+                        help_text="Multiplies the spec's root-table row counts.",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.01),
+                            django.core.validators.MaxValueValidator(1000.0),
+                        ],
+                    ),
+                ),
+                (
+                    "offered_formats",
+                    models.JSONField(default=courses.models.default_offered_formats),
+                ),
+                ("lineitem_url", models.URLField(blank=True, max_length=1024)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft: spec not approved"),
+                            ("open", "Open to learners"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "feedback",
+                    models.CharField(
+                        choices=[
+                            ("none", "Nothing until the instructor releases it"),
+                            ("score", "Score only"),
+                            ("correctness", "Score and which answers are right"),
+                            ("answers", "Score, correctness and the expected answers"),
+                        ],
+                        default="score",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "max_attempts",
+                    models.PositiveIntegerField(default=0, help_text="0 means unlimited."),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="courses.course",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DatasetSpec',
+            name="DatasetSpec",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('objectives', models.TextField(blank=True, help_text='What learners should practise.')),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='spec', to='courses.assignment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "objectives",
+                    models.TextField(blank=True, help_text="What learners should practise."),
+                ),
+                (
+                    "assignment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="spec",
+                        to="courses.assignment",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='JobRun',
+            name="JobRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64)),
-                ('queue', models.CharField(default='default', max_length=32)),
-                ('status', models.CharField(choices=[('requested', 'Requested'), ('started', 'Started'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='requested', max_length=16)),
-                ('arguments', models.JSONField(blank=True, default=dict)),
-                ('progress', models.FloatField(default=0.0, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('progress_message', models.CharField(blank=True, max_length=255)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('rq_job_id', models.CharField(blank=True, max_length=64)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=64)),
+                ("queue", models.CharField(default="default", max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("started", "Started"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="requested",
+                        max_length=16,
+                    ),
+                ),
+                ("arguments", models.JSONField(blank=True, default=dict)),
+                (
+                    "progress",
+                    models.FloatField(
+                        default=0.0,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                ("progress_message", models.CharField(blank=True, max_length=255)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("rq_job_id", models.CharField(blank=True, max_length=64)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-requested_at'],
-                'indexes': [models.Index(fields=['kind', 'status'], name='courses_job_kind_922ec9_idx')],
+                "ordering": ["-requested_at"],
+                "indexes": [
+                    models.Index(fields=["kind", "status"], name="courses_job_kind_922ec9_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Learner',
+            name="Learner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sub', models.CharField(max_length=255, verbose_name='LTI subject (sub)')),
-                ('name', models.CharField(blank=True, max_length=255)),
-                ('given_name', models.CharField(blank=True, max_length=255)),
-                ('family_name', models.CharField(blank=True, max_length=255)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('registration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='learners', to='lti1p3_tool_config.ltitool')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("sub", models.CharField(max_length=255, verbose_name="LTI subject (sub)")),
+                ("name", models.CharField(blank=True, max_length=255)),
+                ("given_name", models.CharField(blank=True, max_length=255)),
+                ("family_name", models.CharField(blank=True, max_length=255)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "registration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="learners",
+                        to="lti1p3_tool_config.ltitool",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('role', models.CharField(choices=[('instructor', 'Instructor'), ('learner', 'Learner')], max_length=16)),
-                ('lti_roles', models.JSONField(blank=True, default=list)),
-                ('source', models.CharField(choices=[('launch', 'Launch'), ('roster', 'Roster (NRPS)')], default='launch', max_length=16)),
-                ('last_launch_at', models.DateTimeField(blank=True, null=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='courses.course')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='courses.learner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("instructor", "Instructor"), ("learner", "Learner")],
+                        max_length=16,
+                    ),
+                ),
+                ("lti_roles", models.JSONField(blank=True, default=list)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("launch", "Launch"), ("roster", "Roster (NRPS)")],
+                        default="launch",
+                        max_length=16,
+                    ),
+                ),
+                ("last_launch_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="courses.course",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="courses.learner",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('position', models.PositiveIntegerField()),
-                ('prompt', models.TextField()),
-                ('answer_type', models.CharField(choices=[('number', 'A number'), ('text', 'A text value'), ('sql', 'A SQL query (its result is compared)')], default='number', max_length=16)),
-                ('reference_sql', models.TextField(help_text="Run against the learner's data to get the key.")),
-                ('tolerance', models.FloatField(default=0.0, help_text='Absolute, for numbers.', validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('points', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=7)),
-                ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='courses.assignment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("position", models.PositiveIntegerField()),
+                ("prompt", models.TextField()),
+                (
+                    "answer_type",
+                    models.CharField(
+                        choices=[
+                            ("number", "A number"),
+                            ("text", "A text value"),
+                            ("sql", "A SQL query (its result is compared)"),
+                        ],
+                        default="number",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "reference_sql",
+                    models.TextField(help_text="Run against the learner's data to get the key."),
+                ),
+                (
+                    "tolerance",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Absolute, for numbers.",
+                        validators=[django.core.validators.MinValueValidator(0.0)],
+                    ),
+                ),
+                (
+                    "points",
+                    models.DecimalField(decimal_places=2, default=Decimal("1"), max_digits=7),
+                ),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="courses.assignment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['assignment', 'position'],
+                "ordering": ["assignment", "position"],
             },
         ),
         migrations.CreateModel(
-            name='SpecVersion',
+            name="SpecVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('approved', 'Approved'), ('superseded', 'Superseded')], default='draft', max_length=16)),
-                ('source', models.CharField(choices=[('llm', 'Drafted by a language model'), ('template', 'Drafted from an offline template'), ('manual', 'Written or edited by hand'), ('reference', 'Inferred from reference tables')], default='manual', max_length=16)),
-                ('document', models.JSONField(help_text='The spec, in its canonical JSON form.')),
-                ('sha256', models.CharField(help_text='sha256 of the canonical JSON.', max_length=64)),
-                ('validation', models.JSONField(blank=True, default=dict, help_text='Latest validation and objective-check report.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='courses.learner')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='courses.learner')),
-                ('spec', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='courses.datasetspec')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("approved", "Approved"),
+                            ("superseded", "Superseded"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("llm", "Drafted by a language model"),
+                            ("template", "Drafted from an offline template"),
+                            ("manual", "Written or edited by hand"),
+                            ("reference", "Inferred from reference tables"),
+                        ],
+                        default="manual",
+                        max_length=16,
+                    ),
+                ),
+                ("document", models.JSONField(help_text="The spec, in its canonical JSON form.")),
+                (
+                    "sha256",
+                    models.CharField(help_text="sha256 of the canonical JSON.", max_length=64),
+                ),
+                (
+                    "validation",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Latest validation and objective-check report.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="courses.learner",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="courses.learner",
+                    ),
+                ),
+                (
+                    "spec",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="courses.datasetspec",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['spec', '-number'],
+                "ordering": ["spec", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='IssuedDataset',
+            name="IssuedDataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('variant', models.PositiveIntegerField(default=0)),
-                ('is_current', models.BooleanField(default=True)),
-                ('spec_sha256', models.CharField(max_length=64)),
-                ('engine_version', models.CharField(max_length=32)),
-                ('seed_fingerprint', models.CharField(max_length=64)),
-                ('sub_seed', models.PositiveIntegerField(default=0, help_text='Which regeneration attempt met every objective check.')),
-                ('row_counts', models.JSONField(blank=True, default=dict)),
-                ('file_checksums', models.JSONField(blank=True, default=dict, help_text='sha256 of every file issued, by file name.')),
-                ('answer_key', models.JSONField(blank=True, default=dict)),
-                ('flaw_summary', models.JSONField(blank=True, default=dict)),
-                ('issued_at', models.DateTimeField(auto_now_add=True)),
-                ('last_downloaded_at', models.DateTimeField(blank=True, null=True)),
-                ('download_count', models.PositiveIntegerField(default=0)),
-                ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='issued', to='courses.assignment')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='issued', to='courses.learner')),
-                ('spec_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issued', to='courses.specversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("variant", models.PositiveIntegerField(default=0)),
+                ("is_current", models.BooleanField(default=True)),
+                ("spec_sha256", models.CharField(max_length=64)),
+                ("engine_version", models.CharField(max_length=32)),
+                ("seed_fingerprint", models.CharField(max_length=64)),
+                (
+                    "sub_seed",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Which regeneration attempt met every objective check."
+                    ),
+                ),
+                ("row_counts", models.JSONField(blank=True, default=dict)),
+                (
+                    "file_checksums",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="sha256 of every file issued, by file name.",
+                    ),
+                ),
+                ("answer_key", models.JSONField(blank=True, default=dict)),
+                ("flaw_summary", models.JSONField(blank=True, default=dict)),
+                ("issued_at", models.DateTimeField(auto_now_add=True)),
+                ("last_downloaded_at", models.DateTimeField(blank=True, null=True)),
+                ("download_count", models.PositiveIntegerField(default=0)),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="issued",
+                        to="courses.assignment",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="issued",
+                        to="courses.learner",
+                    ),
+                ),
+                (
+                    "spec_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issued",
+                        to="courses.specversion",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveIntegerField(default=1)),
-                ('answers', models.JSONField(default=dict, help_text='Answer per question id.')),
-                ('results', models.JSONField(blank=True, default=dict, help_text='Grading per question id.')),
-                ('score', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('max_score', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('submitted_at', models.DateTimeField(auto_now_add=True)),
-                ('graded_at', models.DateTimeField(blank=True, null=True)),
-                ('passback_status', models.CharField(choices=[('not_needed', 'No gradebook column'), ('pending', 'Waiting to be sent'), ('sent', 'Sent to the LMS'), ('failed', 'Sending failed')], default='not_needed', max_length=16)),
-                ('passback_at', models.DateTimeField(blank=True, null=True)),
-                ('passback_error', models.TextField(blank=True)),
-                ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='courses.assignment')),
-                ('issued_dataset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='courses.issueddataset')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='courses.learner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempt", models.PositiveIntegerField(default=1)),
+                ("answers", models.JSONField(default=dict, help_text="Answer per question id.")),
+                (
+                    "results",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Grading per question id."
+                    ),
+                ),
+                (
+                    "score",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                (
+                    "max_score",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                ("submitted_at", models.DateTimeField(auto_now_add=True)),
+                ("graded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "passback_status",
+                    models.CharField(
+                        choices=[
+                            ("not_needed", "No gradebook column"),
+                            ("pending", "Waiting to be sent"),
+                            ("sent", "Sent to the LMS"),
+                            ("failed", "Sending failed"),
+                        ],
+                        default="not_needed",
+                        max_length=16,
+                    ),
+                ),
+                ("passback_at", models.DateTimeField(blank=True, null=True)),
+                ("passback_error", models.TextField(blank=True)),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to="courses.assignment",
+                    ),
+                ),
+                (
+                    "issued_dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="courses.issueddataset",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to="courses.learner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-submitted_at'],
+                "ordering": ["-submitted_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.UniqueConstraint(fields=('registration', 'context_id'), name='course_unique_context'),
+            model_name="course",
+            constraint=models.UniqueConstraint(
+                fields=("registration", "context_id"), name="course_unique_context"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('resource_link_id__isnull', False)), fields=('course', 'resource_link_id'), name='assignment_unique_resource_link'),
+            model_name="assignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resource_link_id__isnull", False)),
+                fields=("course", "resource_link_id"),
+                name="assignment_unique_resource_link",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.CheckConstraint(condition=models.Q(('scale__gt', 0)), name='assignment_scale_positive'),
+            model_name="assignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("scale__gt", 0)), name="assignment_scale_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='learner',
-            constraint=models.UniqueConstraint(fields=('registration', 'sub'), name='learner_unique_sub'),
+            model_name="learner",
+            constraint=models.UniqueConstraint(
+                fields=("registration", "sub"), name="learner_unique_sub"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(fields=('course', 'learner'), name='enrollment_unique_course_learner'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                fields=("course", "learner"), name="enrollment_unique_course_learner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.UniqueConstraint(fields=('assignment', 'position'), name='question_unique_position'),
+            model_name="question",
+            constraint=models.UniqueConstraint(
+                fields=("assignment", "position"), name="question_unique_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='specversion',
-            constraint=models.UniqueConstraint(fields=('spec', 'number'), name='specversion_unique_number'),
+            model_name="specversion",
+            constraint=models.UniqueConstraint(
+                fields=("spec", "number"), name="specversion_unique_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='specversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'approved')), fields=('spec',), name='specversion_one_approved'),
+            model_name="specversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "approved")),
+                fields=("spec",),
+                name="specversion_one_approved",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='specversion',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'approved'), _negated=True), ('approved_at__isnull', False), _connector='OR'), name='specversion_approved_has_time'),
+            model_name="specversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "approved"), _negated=True),
+                    ("approved_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="specversion_approved_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='issueddataset',
-            constraint=models.UniqueConstraint(fields=('assignment', 'learner', 'variant'), name='issued_unique_variant'),
+            model_name="issueddataset",
+            constraint=models.UniqueConstraint(
+                fields=("assignment", "learner", "variant"), name="issued_unique_variant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='issueddataset',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('assignment', 'learner'), name='issued_one_current'),
+            model_name="issueddataset",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("assignment", "learner"),
+                name="issued_one_current",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(fields=('assignment', 'learner', 'attempt'), name='submission_unique_attempt'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                fields=("assignment", "learner", "attempt"), name="submission_unique_attempt"
+            ),
         ),
     ]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
+from datagen_lti.drafting import draft_spec
 from datagen_lti.synth import SpecError, derive_seed, generate, load_spec
 from datagen_lti.synth.limits import SpecLimits
 
@@ -125,4 +126,40 @@ def spec_version_approve(*, spec_version: SpecVersion, approver: Learner) -> Spe
     if assignment.status == Assignment.Status.DRAFT:
         assignment.status = Assignment.Status.OPEN
         assignment.save(update_fields=["status", "updated_at"])
+    return version
+
+
+def spec_version_draft(
+    *,
+    assignment: Assignment,
+    objectives: str,
+    created_by: Learner | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> SpecVersion:
+    """Draft a spec from learning objectives (model or offline templates), save and check it.
+
+    Raises ``DraftError`` with a message the instructor can act on.
+    """
+
+    def share(start: float, end: float) -> Callable[[float, str], None] | None:
+        if progress is None:
+            return None
+        return lambda fraction, message: progress(start + (end - start) * fraction, message)
+
+    draft = draft_spec(
+        objectives,
+        api_key=settings.OPENAI_API_KEY or None,
+        base_url=settings.OPENAI_BASE_URL,
+        model=settings.OPENAI_MODEL,
+        title=assignment.title,
+        progress=share(0.0, 0.7),
+    )
+    version = spec_version_save(
+        assignment=assignment,
+        text=draft.text,
+        source=SpecVersion.Source.LLM if draft.source == "llm" else SpecVersion.Source.TEMPLATE,
+        created_by=created_by,
+        objectives=objectives,
+    )
+    spec_version_check(spec_version=version, progress=share(0.7, 1.0))
     return version

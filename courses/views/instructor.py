@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -39,12 +40,7 @@ def _page(request: HttpRequest, *, spec_form: SpecForm | None = None, spec_error
     assignment = request.assignment
     latest = selectors.latest_version(assignment)
     if spec_form is None:
-        spec_form = SpecForm(
-            initial={
-                "objectives": getattr(getattr(assignment, "spec", None), "objectives", ""),
-                "document": selectors.spec_as_yaml(latest) if latest else "",
-            }
-        )
+        spec_form = SpecForm(initial={"document": selectors.spec_as_yaml(latest) if latest else ""})
     check_job = None
     if latest is not None:
         check_job = selectors.latest_job(
@@ -63,6 +59,9 @@ def _page(request: HttpRequest, *, spec_form: SpecForm | None = None, spec_error
             "versions": selectors.spec_versions(assignment)[:10],
             "check_job": check_job,
             "examples": selectors.example_specs(),
+            "draft_job": selectors.latest_draft_job(assignment),
+            "objectives": selectors.assignment_objectives(assignment),
+            "drafts_with_model": bool(settings.OPENAI_API_KEY),
             "gradebook": selectors.assignment_gradebook(assignment),
             "formats": selectors.offered_formats(assignment),
             "preview_numbers": range(1, PREVIEW_LEARNERS + 1),
@@ -102,7 +101,6 @@ def instructor_spec_save(request: HttpRequest, assignment_uuid: UUID) -> HttpRes
         version = spec_version_save(
             assignment=request.assignment,
             text=form.cleaned_data["document"],
-            objectives=form.cleaned_data["objectives"],
             created_by=request.learner,
         )
     except SpecError as exc:
@@ -129,6 +127,22 @@ def instructor_spec_example(request: HttpRequest, assignment_uuid: UUID) -> Http
     job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.success(request, f"Example loaded as version {version.number}; checking it now.")
     return _manage(assignment_uuid, "checks")
+
+
+@require_POST
+@instructor_required
+def instructor_spec_draft(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    """Draft a spec from the learning objectives (in the background)."""
+    objectives = request.POST.get("objectives", "").strip()
+    job_enqueue(
+        kind="spec_draft",
+        arguments={
+            "assignment_id": request.assignment.pk,
+            "objectives": objectives,
+            "learner_id": request.learner.pk,
+        },
+    )
+    return _manage(assignment_uuid, "spec")
 
 
 def _version(request: HttpRequest, number: int) -> SpecVersion:
@@ -212,7 +226,10 @@ def instructor_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: i
     version_ids = set(
         SpecVersion.objects.filter(spec__assignment=request.assignment).values_list("pk", flat=True)
     )
-    if job.arguments.get("spec_version_id") not in version_ids:
+    belongs = job.arguments.get("spec_version_id") in version_ids or (
+        job.kind == "spec_draft" and job.arguments.get("assignment_id") == request.assignment.pk
+    )
+    if not belongs:
         return JsonResponse({"error": "not a job of this assignment"}, status=404)
     return JsonResponse(
         {

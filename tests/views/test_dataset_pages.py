@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from courses.models import IssuedDataset, SpecVersion
 from courses.services.specs import spec_version_approve, spec_version_check, spec_version_save
+from datagen_lti.synth import load_spec
 from tests import factories
 from tests.views.launch import launch_as
 
@@ -193,3 +196,57 @@ def test_instructor_downloads_and_reissues_a_learners_dataset(
     variants = list(IssuedDataset.objects.filter(learner=ada).order_by("variant"))
     assert [(v.variant, v.is_current) for v in variants] == [(0, False), (1, True)]
     assert variants[0].seed_fingerprint != variants[1].seed_fingerprint
+
+
+def test_instructor_drafts_a_spec_from_objectives_offline(assignment, instructor, client) -> None:
+    launch_as(client, learner=instructor, assignment=assignment, role="instructor")
+    objectives = "Practise self joins: each employee's manager, and the depth of the hierarchy."
+    response = client.post(
+        reverse("courses:instructor_spec_draft", args=[assignment.uuid]),
+        {"objectives": objectives},
+    )
+    assert response.status_code == 302
+    version = SpecVersion.objects.get(spec__assignment=assignment)
+    assert version.source == SpecVersion.Source.TEMPLATE
+    assert version.document["title"] == assignment.title
+    assert any(t["name"] == "employees" for t in version.document["tables"])
+    assert version.validation["ok"] is True
+    assert version.spec.objectives == objectives
+    page = client.get(reverse("courses:instructor_assignment", args=[assignment.uuid]))
+    assert escape(objectives).encode() in page.content
+
+
+def test_drafting_with_too_little_to_go_on_says_what_to_write(assignment, instructor, client):
+    launch_as(client, learner=instructor, assignment=assignment, role="instructor")
+    client.post(
+        reverse("courses:instructor_spec_draft", args=[assignment.uuid]), {"objectives": "sql"}
+    )
+    assert not SpecVersion.objects.filter(spec__assignment=assignment).exists()
+    page = client.get(reverse("courses:instructor_assignment", args=[assignment.uuid]))
+    assert b"No draft:" in page.content
+    assert b"Write a sentence or two" in page.content
+
+
+def test_instructor_drafts_with_the_configured_model(assignment, instructor, client, settings):
+    """OPENAI_* settings reach the model: a real HTTP server on loopback answers."""
+    from tests.drafting.chat_server import ChatServer, spec_reply
+
+    spec = json.loads(load_spec(RETAIL).canonical_json())
+    server = ChatServer([spec_reply(spec)]).start()
+    try:
+        settings.OPENAI_API_KEY = "sk-test-key"
+        settings.OPENAI_BASE_URL = server.base_url
+        settings.OPENAI_MODEL = "test-model"
+        launch_as(client, learner=instructor, assignment=assignment, role="instructor")
+        client.post(
+            reverse("courses:instructor_spec_draft", args=[assignment.uuid]),
+            {"objectives": "Joins between customers and orders, and GROUP BY per segment."},
+        )
+    finally:
+        server.stop()
+    version = SpecVersion.objects.get(spec__assignment=assignment)
+    assert version.source == SpecVersion.Source.LLM
+    assert version.document["title"] == assignment.title
+    assert server.headers[0]["authorization"] == "Bearer sk-test-key"
+    assert server.requests[0]["model"] == "test-model"
+    assert version.validation["ok"] is True
