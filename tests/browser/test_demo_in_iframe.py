@@ -8,6 +8,7 @@ of each step go to the test's temporary folder (kept by pytest for inspection).
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,31 @@ def browser_page(monkeypatch):
         page.set_default_timeout(30_000)
         yield page
         browser.close()
+    _release_live_server_connections()
+
+
+def _release_live_server_connections() -> None:
+    """Let the live server's request threads drop their database sessions.
+
+    A closed browser ends their keep-alive sockets, but the threads may still hold
+    a PostgreSQL session when the test database is dropped; end any that linger.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    others = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    for _ in range(20):
+        with connection.cursor() as cursor:
+            cursor.execute(others)
+            if not cursor.fetchall():
+                return
+        time.sleep(0.1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS lingering")
 
 
 def test_newcomer_clicks_through_instructor_and_learner(
