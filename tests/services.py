@@ -28,7 +28,10 @@ def service_unavailable(reason: str) -> None:
 
 def redis_url() -> str:
     """The Redis the tests use: REDIS_URL, else the conventional local one."""
-    return os.environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
+    for name in ("REDIS_URL", "TEST_REDIS_URL"):
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip()
+    return "redis://127.0.0.1:6379/0"
 
 
 def require_redis() -> str:

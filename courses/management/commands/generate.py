@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from datagen_lti.export import FORMATS, ExportError, parse_formats, write_bundle
 from datagen_lti.synth import (
     SpecError,
     SpecLimits,
@@ -83,12 +84,24 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="Output directory.")
         parser.add_argument("--file-format", choices=["parquet", "csv"], default="parquet")
         parser.add_argument(
+            "--format",
+            dest="formats",
+            help="Write the learner's bundle (a zip) in these comma-separated formats: "
+            f"{','.join(FORMATS)}. Replaces --file-format.",
+        )
+        parser.add_argument(
+            "--unzipped",
+            action="store_true",
+            help="With --format: write the bundle's files loose instead of one zip.",
+        )
+        parser.add_argument(
             "--stream",
             action="store_true",
             help="Generate chunk by chunk with bounded memory (no flaws, no checks).",
         )
 
     def handle(self, *args, **options):
+        formats = _bundle_formats(options)
         secret = settings.DATAGEN_SEED_SECRET
         secret = secret.encode() if isinstance(secret, str) else secret
         max_rows = getattr(settings, "DATAGEN_MAX_ROWS", 10_000_000)
@@ -105,8 +118,17 @@ class Command(BaseCommand):
                 max_rows=max_rows,
                 progress=bar.update,
             )
-            written = write_tables(source, Path(options["out"]), options["file_format"])
-        except SpecError as exc:
+            if formats:
+                written = write_bundle(
+                    source,
+                    formats=formats,
+                    out_dir=Path(options["out"]),
+                    unzipped=options["unzipped"],
+                )
+                written = written if isinstance(written, list) else [written]
+            else:
+                written = write_tables(source, Path(options["out"]), options["file_format"])
+        except (SpecError, ExportError) as exc:
             raise CommandError(str(exc)) from None
         finally:
             bar.close()
@@ -118,6 +140,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"checks: {len(report.results) - len(failed)}/{len(report.results)} passed"
             )
+
+
+def _bundle_formats(options: dict) -> list[str] | None:
+    """The --format list, checked before any generation work starts."""
+    if not options["formats"]:
+        if options["unzipped"]:
+            raise CommandError("--unzipped needs --format, e.g. --format csv,sqlite --unzipped.")
+        return None
+    try:
+        return parse_formats(options["formats"])
+    except ExportError as exc:
+        raise CommandError(str(exc)) from None
 
 
 class _ProgressBar:
