@@ -14,16 +14,9 @@ from django.db import models
 from django.db.models import Q
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
-EXPORT_FORMATS = (
-    "xlsx",
-    "csv",
-    "parquet",
-    "sql:postgres",
-    "sql:mysql",
-    "sql:sqlite",
-    "sql:sqlserver",
-    "sqlite",
-)
+from datagen_lti.export.formats import FORMATS
+
+EXPORT_FORMATS = FORMATS
 DEFAULT_OFFERED_FORMATS = ["xlsx", "csv", "parquet", "sql:postgres", "sqlite"]
 
 
@@ -127,7 +120,8 @@ class Assignment(TimestampedModel):
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    resource_link_id = models.CharField(max_length=255, null=True, blank=True)
+    # NULL until a launch links it (deep linking creates it first); unique when set.
+    resource_link_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     title = models.CharField(max_length=255)
     instructions = models.TextField(blank=True)
     points = models.DecimalField(
