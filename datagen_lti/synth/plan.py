@@ -3,42 +3,61 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from datagen_lti.synth.errors import SpecError
 from datagen_lti.synth.spec import OrderConstraint, Spec, TableSpec
 
 
-def table_order(spec: Spec) -> list[str]:
-    """Tables parents first; a foreign-key cycle (other than a self reference) is a SpecError."""
-    edges: dict[str, list[tuple[str, str]]] = {t.name: [] for t in spec.tables}
-    for table in spec.tables:
-        for column in table.columns:
-            if column.type == "foreign_key" and column.references != table.name:
-                edges[table.name].append((column.references, column.name))
+def _dependency_order(
+    names: Iterable[str],
+    needs: Callable[[str], Iterable[str]],
+    cycle_error: Callable[[list[str], list[str]], SpecError],
+) -> list[str]:
+    """Depth-first order with every node after what it needs.
+
+    A cycle raises ``cycle_error(cycle, trail)``: the nodes of the cycle (first
+    repeated at the end) and the path walked to reach it.
+    """
     order: list[str] = []
-    state: dict[str, int] = {}
+    state: dict[str, int] = {}  # 1 while visiting, 2 once placed
 
     def visit(name: str, trail: list[str]) -> None:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = trail[trail.index(name) :] + [name]
-            raise SpecError(
-                f"tables.{trail[-1]}.columns",
-                "foreign keys form a cycle: " + " -> ".join(cycle),
-                "remove one of these references or make it a self reference",
-            )
+            raise cycle_error(trail[trail.index(name) :] + [name], trail)
         state[name] = 1
-        for parent, _ in edges.get(name, []):
-            if parent in edges:
-                visit(parent, [*trail, name])
+        for needed in needs(name):
+            visit(needed, [*trail, name])
         state[name] = 2
         order.append(name)
 
-    for table in spec.tables:
-        visit(table.name, [])
+    for name in names:
+        visit(name, [])
     return order
+
+
+def table_order(spec: Spec) -> list[str]:
+    """Tables parents first; a foreign-key cycle (other than a self reference) is a SpecError."""
+    edges: dict[str, list[str]] = {t.name: [] for t in spec.tables}
+    for table in spec.tables:
+        for column in table.columns:
+            if column.type == "foreign_key" and column.references != table.name:
+                edges[table.name].append(column.references)
+
+    def cycle_error(cycle: list[str], trail: list[str]) -> SpecError:
+        return SpecError(
+            f"tables.{trail[-1]}.columns",
+            "foreign keys form a cycle: " + " -> ".join(cycle),
+            "remove one of these references or make it a self reference",
+        )
+
+    return _dependency_order(
+        [t.name for t in spec.tables],
+        lambda name: [parent for parent in edges.get(name, []) if parent in edges],
+        cycle_error,
+    )
 
 
 def parent_tables(table: TableSpec) -> dict[str, str]:
@@ -87,28 +106,17 @@ def column_dependencies(table: TableSpec) -> dict[str, set[str]]:
 def column_order(table: TableSpec) -> list[str]:
     """Columns in an order that respects dependencies; a cycle is a SpecError."""
     deps = column_dependencies(table)
-    order: list[str] = []
-    state: dict[str, int] = {}
 
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = trail[trail.index(name) :] + [name]
-            raise SpecError(
-                f"tables.{table.name}.columns.{name}",
-                "columns depend on each other in a cycle: " + " -> ".join(cycle),
-                "break the cycle",
-            )
-        state[name] = 1
-        for dep in sorted(deps.get(name, ())):
-            visit(dep, [*trail, name])
-        state[name] = 2
-        order.append(name)
+    def cycle_error(cycle: list[str], trail: list[str]) -> SpecError:
+        return SpecError(
+            f"tables.{table.name}.columns.{cycle[0]}",
+            "columns depend on each other in a cycle: " + " -> ".join(cycle),
+            "break the cycle",
+        )
 
-    for name in table.column_names:
-        visit(name, [])
-    return order
+    return _dependency_order(
+        table.column_names, lambda name: sorted(deps.get(name, ())), cycle_error
+    )
 
 
 def logical_type(spec: Spec, table: TableSpec, column) -> str:
