@@ -371,6 +371,15 @@ class JobRun(models.Model):
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
 
+    def progress_report(self) -> dict[str, object]:
+        """What a page polling this job shows: status, progress, message and error."""
+        return {
+            "status": self.status,
+            "progress": self.progress,
+            "message": self.progress_message,
+            "error": self.error,
+        }
+
 
 # --- The LTI layer: signing keys, registrations' provenance, grade passback -----
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool, LtiToolKey
 
+from courses.lti.keys import generate_rsa_pair
 from courses.models import (
     Assignment,
     Course,
@@ -33,21 +34,7 @@ def _n() -> int:
 @functools.cache
 def rsa_key_pair() -> tuple[str, str]:
     """One RSA key pair (private PEM, public PEM), made once per test run."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return generate_rsa_pair()
 
 
 def tool_key(**kwargs: Any) -> LtiToolKey:

@@ -231,14 +231,7 @@ def instructor_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: i
     )
     if not belongs:
         return JsonResponse({"error": "not a job of this assignment"}, status=404)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "progress": job.progress,
-            "message": job.progress_message,
-            "error": job.error,
-        }
-    )
+    return JsonResponse(job.progress_report())
 
 
 def _course_learner(request: HttpRequest, learner_id: int) -> Learner:

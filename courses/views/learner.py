@@ -69,14 +69,7 @@ def learner_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: int)
     job = get_object_or_404(JobRun, pk=job_id, kind="dataset_issue")
     if job.arguments != _issue_job_arguments(request):
         return JsonResponse({"error": "not your job"}, status=404)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "progress": job.progress,
-            "message": job.progress_message,
-            "error": job.error,
-        }
-    )
+    return JsonResponse(job.progress_report())
 
 
 @require_GET

@@ -22,31 +22,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request
 
+from courses.lti.keys import generate_rsa_pair
+
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTRUCTOR = MEMBERSHIP + "Instructor"
 LEARNER = MEMBERSHIP + "Learner"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-
-
-def rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 @dataclass
@@ -147,7 +134,7 @@ class TestPlatform:
 
     def __init__(self, tool_base: str) -> None:
         self.tool_base = tool_base.rstrip("/")
-        self.private_pem, self.public_pem = rsa_pair()
+        self.private_pem, self.public_pem = generate_rsa_pair()
         self.client_id = "test-client"
         self.deployment_id = "deployment-1"
         self.context = {"id": "course-42", "title": "Statistics 101", "label": "STAT101"}

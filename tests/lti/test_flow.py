@@ -10,6 +10,7 @@ from django.utils import timezone
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
 from courses.lti.ags import submission_passback_request
+from courses.lti.keys import generate_rsa_pair
 from courses.lti.nrps import course_roster_sync
 from courses.models import (
     Assignment,
@@ -21,7 +22,7 @@ from courses.models import (
     Submission,
 )
 from tests import factories
-from tests.lti.platform import INSTRUCTOR, LEARNER, Message, User, parse_form, rsa_pair
+from tests.lti.platform import INSTRUCTOR, LEARNER, Message, User, parse_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -273,7 +274,7 @@ def test_roster_follows_link_headers_across_pages(registered, browser):
 def test_a_platform_key_rotation_is_picked_up(registered, browser, other_browser):
     assert browser.launch(registered, Message(TEACHER, resource_link_id="rl-1")).status_code == 302
     # The tool cached the platform's key set; the platform now signs with a new key.
-    registered.private_pem, registered.public_pem = rsa_pair()
+    registered.private_pem, registered.public_pem = generate_rsa_pair()
     assert (
         other_browser.launch(registered, Message(ADA, resource_link_id="rl-1")).status_code == 302
     )

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from courses.lti.keys import generate_rsa_pair
 from courses.models import Assignment, Course, Learner
 from tests import factories
-from tests.lti.platform import INSTRUCTOR, LEARNER, Message, User, query_of, rsa_pair
+from tests.lti.platform import INSTRUCTOR, LEARNER, Message, User, query_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,7 +48,7 @@ def _assert_refused(response, browser, *, status, words):
 
 
 def test_bad_signature(registered, browser):
-    other_private, _ = rsa_pair()
+    other_private, _ = generate_rsa_pair()
     response = _forged_launch(browser, registered, key=other_private)
     _assert_refused(response, browser, status=401, words="signature is not valid")
 
