@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,8 +160,9 @@ class ExampleSpec:
     description: str
 
 
-def example_specs() -> list[ExampleSpec]:
-    """The teaching scenarios shipped under examples/specs/."""
+@functools.cache
+def example_specs() -> tuple[ExampleSpec, ...]:
+    """The teaching scenarios shipped under examples/specs/ (read once per process)."""
     examples = []
     for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
         try:
@@ -168,7 +170,7 @@ def example_specs() -> list[ExampleSpec]:
         except SpecError:
             continue
         examples.append(ExampleSpec(path.stem, spec.title, spec.description))
-    return examples
+    return tuple(examples)
 
 
 def example_spec_text(slug: str) -> str | None:

@@ -90,6 +90,18 @@ def instructor_settings(request: HttpRequest, assignment_uuid: UUID) -> HttpResp
     return _manage(assignment_uuid, "settings")
 
 
+def _save_and_check(
+    request: HttpRequest, *, text: str, source: str, done: str = "Saved"
+) -> HttpResponseRedirect:
+    """Store a new draft version, queue its checks, and show the checks section."""
+    version = spec_version_save(
+        assignment=request.assignment, text=text, source=source, created_by=request.learner
+    )
+    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
+    messages.success(request, f"{done} as version {version.number}; checking it now.")
+    return _manage(request.assignment.uuid, "checks")
+
+
 @require_POST
 @instructor_required
 def instructor_spec_save(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
@@ -98,16 +110,11 @@ def instructor_spec_save(request: HttpRequest, assignment_uuid: UUID) -> HttpRes
     if not form.is_valid():
         return _page(request, spec_form=form, status=400)
     try:
-        version = spec_version_save(
-            assignment=request.assignment,
-            text=form.cleaned_data["document"],
-            created_by=request.learner,
+        return _save_and_check(
+            request, text=form.cleaned_data["document"], source=SpecVersion.Source.MANUAL
         )
     except SpecError as exc:
         return _page(request, spec_form=form, spec_error=exc, status=400)
-    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
-    messages.success(request, f"Saved as version {version.number}; checking it now.")
-    return _manage(assignment_uuid, "checks")
 
 
 @require_POST
@@ -118,15 +125,9 @@ def instructor_spec_example(request: HttpRequest, assignment_uuid: UUID) -> Http
     if text is None:
         messages.error(request, "Choose one of the listed examples.")
         return _manage(assignment_uuid)
-    version = spec_version_save(
-        assignment=request.assignment,
-        text=text,
-        source=SpecVersion.Source.TEMPLATE,
-        created_by=request.learner,
+    return _save_and_check(
+        request, text=text, source=SpecVersion.Source.TEMPLATE, done="Example loaded"
     )
-    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
-    messages.success(request, f"Example loaded as version {version.number}; checking it now.")
-    return _manage(assignment_uuid, "checks")
 
 
 @require_POST
