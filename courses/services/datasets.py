@@ -7,7 +7,6 @@ cache; a missing one is regenerated and must match its recorded checksum.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -26,6 +25,7 @@ from django.utils import timezone
 from courses.models import Assignment, IssuedDataset, Learner, SpecVersion
 from courses.services.specs import spec_limits
 from datagen_lti.export import write_bundle, write_format
+from datagen_lti.export.checksums import sha256_file
 from datagen_lti.synth import ENGINE_VERSION, derive_seed, generate, load_spec, seed_fingerprint
 from datagen_lti.synth.generate import GeneratedDataset
 
@@ -199,14 +199,6 @@ def _export(dataset: GeneratedDataset, fmt: str, offered: list[str], out_dir: Pa
     return Path(files[0])
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def dataset_file(
     *,
     issued: IssuedDataset,
@@ -230,7 +222,7 @@ def dataset_file(
     workdir = Path(tempfile.mkdtemp(prefix="datagen-export-"))
     try:
         path = _export(dataset, fmt, offered, workdir)
-        sha256 = _sha256(path)
+        sha256 = sha256_file(path)
         if recorded and recorded["sha256"] != sha256:
             logger.error(
                 "Regenerated %s of issued dataset %s differs from the issued file", fmt, issued.pk
