@@ -7,7 +7,6 @@ cache; a missing one is regenerated and must match its recorded checksum.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -15,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -23,10 +21,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from courses.models import Assignment, IssuedDataset, Learner, SpecVersion
-from courses.services.specs import spec_limits
+from courses.services.variants import generate_for
 from datagen_lti.export import write_bundle, write_format
 from datagen_lti.export.checksums import sha256_file
-from datagen_lti.synth import ENGINE_VERSION, derive_seed, generate, load_spec, seed_fingerprint
+from datagen_lti.synth import ENGINE_VERSION
 from datagen_lti.synth.generate import GeneratedDataset
 
 logger = logging.getLogger(__name__)
@@ -55,49 +53,6 @@ class DatasetFile:
 def learner_seed_key(learner: Learner) -> str:
     """The stable identity of a learner in seeds: the platform's issuer and the LTI sub."""
     return f"{learner.registration.issuer}|{learner.sub}"
-
-
-def _seed(*, assignment: Assignment, learner_key: str, variant: int, engine_version: str) -> bytes:
-    return derive_seed(
-        secret=settings.DATAGEN_SEED_SECRET.encode(),
-        assignment=str(assignment.uuid),
-        learner=learner_key,
-        variant=variant,
-        engine_version=engine_version,
-    )
-
-
-def generate_for(
-    *,
-    spec_version: SpecVersion,
-    assignment: Assignment,
-    learner_key: str,
-    variant: int = 0,
-    engine_version: str = ENGINE_VERSION,
-    progress: Callable[[float, str], None] | None = None,
-) -> GeneratedDataset:
-    """Generate the variant that a learner identity gets from a spec version."""
-    spec = load_spec(json.dumps(spec_version.document), limits=spec_limits())
-    seed = _seed(
-        assignment=assignment,
-        learner_key=learner_key,
-        variant=variant,
-        engine_version=engine_version,
-    )
-    engine_progress = None
-    if progress:
-
-        def engine_progress(table: str, done: int, total: int) -> None:
-            progress(done / total if total else 0.0, f"Generating {table}")
-
-    return generate(
-        spec,
-        seed=seed,
-        scale=assignment.scale,
-        dataset_id=seed_fingerprint(seed),
-        progress=engine_progress,
-        limits=spec_limits(),
-    )
 
 
 def regenerate(

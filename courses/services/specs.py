@@ -11,24 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
+from courses.services.variants import generate_for, preview_learner_key, spec_limits
 from datagen_lti.drafting import draft_spec
-from datagen_lti.synth import SpecError, derive_seed, generate, load_spec
-from datagen_lti.synth.limits import SpecLimits
+from datagen_lti.synth import SpecError, load_spec
 
 PREVIEW_LEARNERS = 3
 
 
 class ApprovalError(Exception):
     """A spec version cannot be approved yet; the message says why."""
-
-
-def spec_limits() -> SpecLimits:
-    return SpecLimits(max_total_rows=settings.DATAGEN_MAX_ROWS)
-
-
-def preview_learner_key(number: int) -> str:
-    """The seed identity of the n-th sample learner an instructor previews."""
-    return f"preview:{number}"
 
 
 @transaction.atomic
@@ -76,16 +67,14 @@ def spec_version_check(
     assignment = spec_version.spec.assignment
     report: dict[str, Any] = {"sha256": spec_version.sha256, "previews": [], "ok": False}
     try:
-        spec = load_spec(json.dumps(spec_version.document), limits=spec_limits())
         for number in range(1, PREVIEW_LEARNERS + 1):
             if progress:
                 progress((number - 1) / PREVIEW_LEARNERS, f"Generating sample learner {number}")
-            seed = derive_seed(
-                secret=settings.DATAGEN_SEED_SECRET.encode(),
-                assignment=str(assignment.uuid),
-                learner=preview_learner_key(number),
+            dataset = generate_for(
+                spec_version=spec_version,
+                assignment=assignment,
+                learner_key=preview_learner_key(number),
             )
-            dataset = generate(spec, seed=seed, scale=assignment.scale, limits=spec_limits())
             report["previews"].append(
                 {
                     "learner": number,

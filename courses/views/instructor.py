@@ -16,14 +16,14 @@ from courses.forms import AssignmentSettingsForm, SpecForm
 from courses.jobs import job_enqueue
 from courses.lti.access import instructor_required
 from courses.models import IssuedDataset, JobRun, Learner, SpecVersion
-from courses.services.datasets import DatasetUnavailable, dataset_reissue, generate_for
+from courses.services.datasets import DatasetUnavailable, dataset_reissue
 from courses.services.specs import (
     PREVIEW_LEARNERS,
     ApprovalError,
-    preview_learner_key,
     spec_version_approve,
     spec_version_save,
 )
+from courses.services.variants import generate_for, preview_learner_key
 from courses.views.learner import _send_dataset_file
 from datagen_lti.synth import SpecError
 

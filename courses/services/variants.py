@@ -1,0 +1,65 @@
+"""The variant a learner identity gets from a spec version: seed, limits, generation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+
+from courses.models import Assignment, SpecVersion
+from datagen_lti.synth import ENGINE_VERSION, derive_seed, generate, load_spec, seed_fingerprint
+from datagen_lti.synth.generate import GeneratedDataset
+from datagen_lti.synth.limits import SpecLimits
+
+
+def spec_limits() -> SpecLimits:
+    return SpecLimits(max_total_rows=settings.DATAGEN_MAX_ROWS)
+
+
+def preview_learner_key(number: int) -> str:
+    """The seed identity of the n-th sample learner an instructor previews."""
+    return f"preview:{number}"
+
+
+def _seed(*, assignment: Assignment, learner_key: str, variant: int, engine_version: str) -> bytes:
+    return derive_seed(
+        secret=settings.DATAGEN_SEED_SECRET.encode(),
+        assignment=str(assignment.uuid),
+        learner=learner_key,
+        variant=variant,
+        engine_version=engine_version,
+    )
+
+
+def generate_for(
+    *,
+    spec_version: SpecVersion,
+    assignment: Assignment,
+    learner_key: str,
+    variant: int = 0,
+    engine_version: str = ENGINE_VERSION,
+    progress: Callable[[float, str], None] | None = None,
+) -> GeneratedDataset:
+    """Generate the variant that a learner identity gets from a spec version."""
+    spec = load_spec(json.dumps(spec_version.document), limits=spec_limits())
+    seed = _seed(
+        assignment=assignment,
+        learner_key=learner_key,
+        variant=variant,
+        engine_version=engine_version,
+    )
+    engine_progress = None
+    if progress:
+
+        def engine_progress(table: str, done: int, total: int) -> None:
+            progress(done / total if total else 0.0, f"Generating {table}")
+
+    return generate(
+        spec,
+        seed=seed,
+        scale=assignment.scale,
+        dataset_id=seed_fingerprint(seed),
+        progress=engine_progress,
+        limits=spec_limits(),
+    )
