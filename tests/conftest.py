@@ -38,12 +38,3 @@ def _inline_jobs_and_isolated_media(settings, tmp_path) -> None:
             "OPTIONS": {**storages["default"].get("OPTIONS", {}), "location": tmp_path / "media"},
         }
         settings.STORAGES = storages
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _close_connections_after_each_request() -> None:
-    """Live-server request threads must not keep connections (they block the test DB's drop)."""
-    from django.conf import settings
-
-    for database in settings.DATABASES.values():
-        database["CONN_MAX_AGE"] = 0
