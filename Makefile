@@ -27,7 +27,7 @@ run: setup ## Run on embedded defaults (SQLite, inline jobs, local files, demo L
 	DATAGEN_DEMO_MODE=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 worker: install ## Process the job queues (needs REDIS_URL)
-	$(BIN)/python manage.py rqworker default generation grades
+	$(BIN)/python manage.py rqworker default generation grades --with-scheduler
 
 test: install ## Run the test suite (PostgreSQL/Redis tests skip without them, fail when CI=true)
 	$(BIN)/python -m pytest

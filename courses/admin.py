@@ -17,7 +17,6 @@ from courses.models import (
     JobRun,
     Learner,
     PlatformRegistration,
-    Question,
     SpecVersion,
     Submission,
     ToolKeyState,
@@ -59,11 +58,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
     raw_id_fields = ("learner", "course")
 
 
-class QuestionInline(admin.TabularInline):
-    model = Question
-    extra = 0
-
-
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
@@ -71,7 +65,6 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_filter = ("status", "course__registration")
     search_fields = ("title", "uuid", "resource_link_id")
     readonly_fields = ("uuid", "created_at", "updated_at")
-    inlines = [QuestionInline]
 
 
 class SpecVersionInline(admin.TabularInline):
@@ -114,13 +107,6 @@ class IssuedDatasetAdmin(admin.ModelAdmin):
     search_fields = ("learner__name", "learner__email", "assignment__title", "seed_fingerprint")
     readonly_fields = ("issued_at", "spec_sha256", "seed_fingerprint", "file_checksums")
     raw_id_fields = ("assignment", "learner", "spec_version")
-
-
-@admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "assignment", "answer_type", "points")
-    list_filter = ("answer_type",)
-    search_fields = ("prompt", "assignment__title")
 
 
 @admin.register(Submission)

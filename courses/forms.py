@@ -13,8 +13,26 @@ class AssignmentSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Assignment
-        fields = ["title", "instructions", "points", "scale", "offered_formats", "status"]
-        widgets = {"instructions": forms.Textarea(attrs={"rows": 4})}
+        fields = [
+            "title",
+            "instructions",
+            "points",
+            "scale",
+            "offered_formats",
+            "status",
+            "due_at",
+            "late_policy",
+            "late_penalty_percent",
+            "max_attempts",
+            "grade_policy",
+            "feedback",
+        ]
+        widgets = {
+            "instructions": forms.Textarea(attrs={"rows": 4}),
+            "due_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
 
 
 class SpecForm(forms.Form):
@@ -22,4 +40,13 @@ class SpecForm(forms.Form):
         label="Spec (YAML or JSON)",
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),
         max_length=400_000,
+    )
+
+
+class QuestionsForm(forms.Form):
+    questions = forms.CharField(
+        label="Questions (YAML or JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
+        max_length=200_000,
     )

@@ -35,6 +35,10 @@ class JobProgress:
         )
 
 
+class PermanentJobError(Exception):
+    """A failure that another try cannot fix (e.g. the LMS refused the request): no retry."""
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str
@@ -42,20 +46,31 @@ class JobKind:
     handler: Callable[..., dict[str, Any] | None]
     retries: int = 0
     retry_intervals: tuple[int, ...] = ()
+    # A setting that overrides retry_intervals (deployments and tests tune the backoff).
+    retry_setting: str = ""
+
+    def intervals(self) -> list[int]:
+        configured = getattr(settings, self.retry_setting, None) if self.retry_setting else None
+        return [int(s) for s in (configured if configured is not None else self.retry_intervals)]
 
 
 JOB_KINDS: dict[str, JobKind] = {}
 
 
 def job(
-    name: str, *, queue: str = "default", retries: int = 0, retry_intervals: tuple[int, ...] = ()
+    name: str,
+    *,
+    queue: str = "default",
+    retries: int = 0,
+    retry_intervals: tuple[int, ...] = (),
+    retry_setting: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a job handler: ``handler(progress=JobProgress, **arguments) -> result dict``."""
     if queue not in settings.RQ_QUEUE_NAMES:
         raise ValueError(f"Unknown queue {queue!r}; use one of {settings.RQ_QUEUE_NAMES}.")
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
-        JOB_KINDS[name] = JobKind(name, queue, handler, retries, retry_intervals)
+        JOB_KINDS[name] = JobKind(name, queue, handler, retries, retry_intervals, retry_setting)
         return handler
 
     return register
@@ -80,7 +95,7 @@ def _dispatch(job_run_id: int) -> None:
     job_kind = JOB_KINDS[job_run.kind]
     retry = None
     if job_kind.retries:
-        retry = Retry(max=job_kind.retries, interval=list(job_kind.retry_intervals) or 0)
+        retry = Retry(max=job_kind.retries, interval=job_kind.intervals() or 0)
     rq_job = django_rq.get_queue(job_kind.queue).enqueue(
         run_job, job_run_id, job_id=f"jobrun-{job_run_id}", retry=retry
     )
@@ -109,8 +124,9 @@ def run_job(job_run_id: int) -> None:
             error=_describe(exc),
             finished_at=timezone.now(),
         )
-        # Let a worker retry the kinds that declare retries.
-        if not settings.JOBS_INLINE and job_run.attempts <= job_kind.retries:
+        # Let a worker retry the kinds that declare retries, unless retrying cannot help.
+        retry = not isinstance(exc, PermanentJobError) and job_run.attempts <= job_kind.retries
+        if not settings.JOBS_INLINE and retry:
             raise
         return
     JobRun.objects.filter(pk=job_run_id).update(
@@ -167,15 +183,31 @@ def dataset_issue_job(
 # --- LTI: grade passback and roster -----------------------------------------------
 
 
-@job("score_post", queue="grades", retries=5, retry_intervals=(30, 120, 600, 1800, 3600))
-def score_post_job(*, progress: JobProgress, submission_id: int) -> dict[str, Any]:
+@job(
+    "score_post",
+    queue="grades",
+    retries=5,
+    retry_intervals=(30, 120, 600, 1800, 3600),
+    retry_setting="DATAGEN_PASSBACK_RETRY_INTERVALS",
+)
+def score_post_job(
+    *, progress: JobProgress, submission_id: int, force: bool = False
+) -> dict[str, Any]:
     """Send one submission's score to the LMS gradebook (AGS); retried with backoff."""
     from courses.lti.ags import submission_score_post
+    from courses.lti.errors import GradePassbackError
     from courses.models import Submission
 
-    return submission_score_post(
-        submission=Submission.objects.get(pk=submission_id), job_run_id=progress.job_run_id
-    )
+    try:
+        return submission_score_post(
+            submission=Submission.objects.get(pk=submission_id),
+            job_run_id=progress.job_run_id,
+            force=force,
+        )
+    except GradePassbackError as exc:
+        if not exc.retryable:
+            raise PermanentJobError(exc.message) from exc
+        raise
 
 
 @job("roster_sync", queue="default", retries=2, retry_intervals=(60, 600))
@@ -204,3 +236,31 @@ def spec_draft_job(
         progress=progress,
     )
     return {"spec_version_id": version.pk, "number": version.number, "source": version.source}
+
+
+# --- Questions and grading ---------------------------------------------------------
+
+
+@job("submission_grade", queue="grades")
+def submission_grade_job(*, progress: JobProgress, submission_id: int) -> dict[str, Any]:
+    """Grade one submission against the learner's own key, then queue its score for the LMS."""
+    from courses.models import Submission
+    from courses.services.grading import submission_grade
+
+    submission = submission_grade(submission=Submission.objects.get(pk=submission_id))
+    return {
+        "submission_id": submission.pk,
+        "score": None if submission.score is None else float(submission.score),
+        "error": submission.grading_error,
+    }
+
+
+@job("assignment_regrade", queue="grades")
+def assignment_regrade_job(*, progress: JobProgress, assignment_id: int) -> dict[str, Any]:
+    """Recompute every learner's key and regrade every submission of an assignment."""
+    from courses.models import Assignment
+    from courses.services.grading import assignment_regrade
+
+    return assignment_regrade(
+        assignment=Assignment.objects.get(pk=assignment_id), progress=progress
+    )

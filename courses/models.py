@@ -113,10 +113,19 @@ class Assignment(TimestampedModel):
         CLOSED = "closed", "Closed"
 
     class Feedback(models.TextChoices):
-        NONE = "none", "Nothing until the instructor releases it"
+        NONE = "none", "Nothing: the learner sees that the answers were received"
         SCORE = "score", "Score only"
         CORRECTNESS = "correctness", "Score and which answers are right"
-        ANSWERS = "answers", "Score, correctness and the expected answers"
+        ANSWERS = "answers", "Score, which answers are right, and the key after the due date"
+
+    class LatePolicy(models.TextChoices):
+        ACCEPT = "accept", "Accept late submissions without penalty"
+        PENALTY = "penalty", "Accept late submissions with a penalty per day"
+        REFUSE = "refuse", "Refuse submissions after the due date"
+
+    class GradePolicy(models.TextChoices):
+        BEST = "best", "The best attempt counts"
+        LAST = "last", "The last attempt counts"
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -140,7 +149,22 @@ class Assignment(TimestampedModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     feedback = models.CharField(max_length=16, choices=Feedback.choices, default=Feedback.SCORE)
     max_attempts = models.PositiveIntegerField(default=0, help_text="0 means unlimited.")
-    due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="In the server's time zone (UTC unless configured)."
+    )
+    late_policy = models.CharField(
+        max_length=16, choices=LatePolicy.choices, default=LatePolicy.ACCEPT
+    )
+    late_penalty_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Percent of the score taken off per day (or part of a day) late.",
+    )
+    grade_policy = models.CharField(
+        max_length=8, choices=GradePolicy.choices, default=GradePolicy.BEST
+    )
 
     class Meta:
         constraints = [
@@ -196,6 +220,19 @@ class SpecVersion(models.Model):
     validation = models.JSONField(
         default=dict, blank=True, help_text="Latest validation and objective-check report."
     )
+    questions = models.JSONField(
+        default=dict, blank=True, help_text="The question set, in its canonical JSON form."
+    )
+    questions_text = models.TextField(
+        blank=True, help_text="The questions' YAML or JSON as written, comments included."
+    )
+    questions_sha256 = models.CharField(max_length=64, blank=True)
+    questions_report = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Sample learners' keys and warnings, from the last save.",
+    )
+    questions_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -242,7 +279,16 @@ class IssuedDataset(models.Model):
     file_checksums = models.JSONField(
         default=dict, blank=True, help_text="sha256 of every file issued, by file name."
     )
-    answer_key = models.JSONField(default=dict, blank=True)
+    scale = models.FloatField(default=1.0, help_text="The assignment's scale when it was issued.")
+    answer_key = models.JSONField(
+        default=dict, blank=True, help_text="Parameters and expected answers from this data."
+    )
+    questions_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="The questions the key was computed for."
+    )
+    tables_files = models.JSONField(
+        default=dict, blank=True, help_text="The stored tables used for grading, by table name."
+    )
     flaw_summary = models.JSONField(default=dict, blank=True)
     issued_at = models.DateTimeField(auto_now_add=True)
     last_downloaded_at = models.DateTimeField(null=True, blank=True)
@@ -264,38 +310,6 @@ class IssuedDataset(models.Model):
         return f"{self.assignment} / {self.learner} / variant {self.variant}"
 
 
-class Question(TimestampedModel):
-    """A question of an assignment; its answer is computed from each learner's own data."""
-
-    class AnswerType(models.TextChoices):
-        NUMBER = "number", "A number"
-        TEXT = "text", "A text value"
-        SQL = "sql", "A SQL query (its result is compared)"
-
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="questions")
-    position = models.PositiveIntegerField()
-    prompt = models.TextField()
-    answer_type = models.CharField(
-        max_length=16, choices=AnswerType.choices, default=AnswerType.NUMBER
-    )
-    reference_sql = models.TextField(help_text="Run against the learner's data to get the key.")
-    tolerance = models.FloatField(
-        default=0.0, validators=[MinValueValidator(0.0)], help_text="Absolute, for numbers."
-    )
-    points = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
-
-    class Meta:
-        ordering = ["assignment", "position"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["assignment", "position"], name="question_unique_position"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Q{self.position}: {self.prompt[:60]}"
-
-
 class Submission(models.Model):
     """One attempt of a learner at an assignment's questions, graded against their key."""
 
@@ -313,8 +327,20 @@ class Submission(models.Model):
     attempt = models.PositiveIntegerField(default=1)
     answers = models.JSONField(default=dict, help_text="Answer per question id.")
     results = models.JSONField(default=dict, blank=True, help_text="Grading per question id.")
-    score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    score = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, help_text="After any late penalty."
+    )
     max_score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    raw_score = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, help_text="Before any late penalty."
+    )
+    late_days = models.PositiveIntegerField(default=0)
+    penalty_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    questions_sha256 = models.CharField(max_length=64, blank=True)
+    flags = models.JSONField(
+        default=dict, blank=True, help_text="Answers equal to another learner's key, by question."
+    )
+    grading_error = models.TextField(blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
     graded_at = models.DateTimeField(null=True, blank=True)
     passback_status = models.CharField(

@@ -165,6 +165,8 @@ def example_specs() -> tuple[ExampleSpec, ...]:
     """The teaching scenarios shipped under examples/specs/ (read once per process)."""
     examples = []
     for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+        if ".questions." in path.name:
+            continue
         try:
             spec = load_spec(path.read_text(encoding="utf-8"))
         except SpecError:
@@ -173,11 +175,35 @@ def example_specs() -> tuple[ExampleSpec, ...]:
     return tuple(examples)
 
 
-def example_spec_text(slug: str) -> str | None:
-    path = EXAMPLES_DIR / f"{slug}.yaml"
-    if not path.is_file() or path.parent != EXAMPLES_DIR:
+def questions_as_yaml(version: SpecVersion) -> str:
+    """The questions as their author wrote them, or else as YAML."""
+    if version.questions_text.strip():
+        return version.questions_text
+    if not version.questions:
+        return ""
+    return yaml.dump(
+        _friendly_order(version.questions),
+        Dumper=_SpecDumper,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
+
+
+def example_questions_text(slug: str) -> str | None:
+    """The questions shipped beside an example spec, if any."""
+    if example_spec_text(slug) is None:
         return None
-    return path.read_text(encoding="utf-8")
+    path = EXAMPLES_DIR / f"{slug}.questions.yaml"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def example_spec_text(slug: str) -> str | None:
+    """The text of a shipped example spec; None for anything that is not one of them."""
+    if slug not in {example.slug for example in example_specs()}:
+        return None
+    return (EXAMPLES_DIR / f"{slug}.yaml").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -203,3 +229,176 @@ def assignment_gradebook(assignment: Assignment) -> list[GradebookRow]:
     for row in issued.values():
         rows.append(GradebookRow(row.learner, "", row))
     return rows
+
+
+# --- Questions, submissions and grades ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class LearnerQuestion:
+    number: int
+    question: Any  # datagen_lti.grading.Question
+    prompt: str  # with the learner's own parameter values
+
+
+def learner_questions(*, assignment: Assignment, issued: IssuedDataset | None) -> list:
+    """The approved questions, with prompts filled in from the learner's own key."""
+    from courses.services.answer_keys import approved_questions
+    from datagen_lti.grading import render_prompt
+
+    questions, _ = approved_questions(assignment)
+    params = ((issued.answer_key or {}).get("params") or {}) if issued else {}
+    return [
+        LearnerQuestion(n, q, render_prompt(q, params.get(q.id) or {}))
+        for n, q in enumerate(questions.questions, start=1)
+    ]
+
+
+def learner_submissions(*, assignment: Assignment, learner: Learner) -> QuerySet:
+    from courses.models import Submission
+
+    return Submission.objects.filter(assignment=assignment, learner=learner).order_by("-attempt")
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a learner may see of a graded attempt, per the assignment's feedback policy."""
+
+    score: bool
+    correctness: bool
+    key: bool
+
+
+def feedback_for(*, assignment: Assignment, attempts_left: int | None, now) -> Feedback:
+    """The feedback policy applied now: the key only after the due date (or the last attempt)."""
+    policy = assignment.feedback
+    show_score = policy != Assignment.Feedback.NONE
+    correctness = policy in (Assignment.Feedback.CORRECTNESS, Assignment.Feedback.ANSWERS)
+    closed = (assignment.due_at is not None and now > assignment.due_at) or (
+        assignment.due_at is None and attempts_left == 0
+    )
+    return Feedback(show_score, correctness, policy == Assignment.Feedback.ANSWERS and closed)
+
+
+@dataclass
+class GradeRow:
+    learner: Learner
+    role: str
+    issued: IssuedDataset | None
+    attempts: int = 0
+    counting: Any = None  # the Submission that counts (best or last)
+    last_passback: Any = None  # the newest GradePassbackAttempt of the counting submission
+    flagged: int = 0
+
+    @property
+    def state(self) -> str:
+        if self.issued is None:
+            return "not issued"
+        if not self.attempts:
+            return "downloaded" if self.issued.download_count else "issued"
+        return "submitted"
+
+
+GRADE_FILTERS = {
+    "all": "Everyone",
+    "not_submitted": "Not submitted",
+    "submitted": "Submitted",
+    "passback_failed": "Score not in the LMS",
+    "flagged": "Flagged answers",
+}
+
+
+def assignment_grades(assignment: Assignment, *, only: str = "all") -> list[GradeRow]:
+    """Learners × dataset, downloads, attempts, counting score and the LMS's last answer."""
+    from django.db.models import Count
+
+    from courses.models import GradePassbackAttempt, Submission
+    from courses.services.grading import counting_submission
+
+    rows = {
+        row.learner.pk: GradeRow(row.learner, row.role, row.issued)
+        for row in assignment_gradebook(assignment)
+        if row.role != Enrollment.Role.INSTRUCTOR
+    }
+    attempts = dict(
+        Submission.objects.filter(assignment=assignment)
+        .values_list("learner_id")
+        .annotate(n=Count("pk"))
+        .values_list("learner_id", "n")
+    )
+    flagged = set(
+        Submission.objects.filter(assignment=assignment)
+        .exclude(flags={})
+        .values_list("learner_id", flat=True)
+    )
+    for learner_id, count in attempts.items():
+        row = rows.get(learner_id)
+        if row is None:
+            continue
+        row.attempts = count
+        row.counting = counting_submission(assignment=assignment, learner=row.learner)
+        row.flagged = int(learner_id in flagged)
+        if row.counting is not None:
+            row.last_passback = (
+                GradePassbackAttempt.objects.filter(submission=row.counting)
+                .order_by("-attempted_at")
+                .first()
+            )
+    result = list(rows.values())
+    if only == "not_submitted":
+        result = [r for r in result if not r.attempts]
+    elif only == "submitted":
+        result = [r for r in result if r.attempts]
+    elif only == "passback_failed":
+        result = [
+            r
+            for r in result
+            if r.counting is not None
+            and r.counting.passback_status
+            in (Submission.Passback.FAILED, Submission.Passback.PENDING)
+        ]
+    elif only == "flagged":
+        result = [r for r in result if r.flagged]
+    return result
+
+
+@dataclass
+class QuestionStats:
+    number: int
+    question_id: str
+    prompt: str
+    answered: int
+    correct: int
+    common_wrong: list[tuple[str, int]]
+
+    @property
+    def share_correct(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+def question_stats(assignment: Assignment, rows: list[GradeRow]) -> list[QuestionStats]:
+    """Per question over the counting attempts: share correct and the most common wrong answers."""
+    from collections import Counter
+
+    from courses.services.answer_keys import approved_questions
+
+    questions, _ = approved_questions(assignment)
+    stats = []
+    for number, question in enumerate(questions.questions, start=1):
+        answered = correct = 0
+        wrong: Counter[str] = Counter()
+        for row in rows:
+            result = (row.counting.results or {}).get(question.id) if row.counting else None
+            if not result or not result.get("answered"):
+                continue
+            answered += 1
+            if result.get("correct"):
+                correct += 1
+            else:
+                wrong[str(result.get("given") or "")[:80]] += 1
+        stats.append(
+            QuestionStats(
+                number, question.id, question.prompt, answered, correct, wrong.most_common(3)
+            )
+        )
+    return stats

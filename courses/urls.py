@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from courses.views import home, instructor, learner
+from courses.views import grades, home, instructor, learner
 
 app_name = "courses"
 
@@ -19,6 +19,13 @@ urlpatterns = [
         "a/<uuid:assignment_uuid>/jobs/<int:job_id>/",
         learner.learner_job_status,
         name="learner_job_status",
+    ),
+    path("a/<uuid:assignment_uuid>/submit/", learner.learner_submit, name="learner_submit"),
+    path("a/<uuid:assignment_uuid>/query/", learner.learner_query, name="learner_query"),
+    path(
+        "a/<uuid:assignment_uuid>/grading/<int:job_id>/",
+        learner.learner_grading_status,
+        name="learner_grading_status",
     ),
     # Instructor pages.
     path(
@@ -75,5 +82,35 @@ urlpatterns = [
         "a/<uuid:assignment_uuid>/manage/learners/<int:learner_id>/reissue/",
         instructor.instructor_reissue,
         name="instructor_reissue",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/questions/",
+        instructor.instructor_questions_save,
+        name="instructor_questions_save",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/learners/<int:learner_id>/",
+        grades.instructor_learner_detail,
+        name="instructor_learner_detail",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/learners/<int:learner_id>/resync/",
+        grades.instructor_resync,
+        name="instructor_resync",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/grades/resync/",
+        grades.instructor_resync_all,
+        name="instructor_resync_all",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/grades/regrade/",
+        grades.instructor_regrade,
+        name="instructor_regrade",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/grades.csv",
+        grades.instructor_grades_csv,
+        name="instructor_grades_csv",
     ),
 ]

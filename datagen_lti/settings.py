@@ -250,6 +250,15 @@ DATAGEN_SEED_SECRET = (
 )
 DATAGEN_MAX_ROWS = env_int("DATAGEN_MAX_ROWS", 10_000_000)
 DATAGEN_DEMO_MODE = env_bool("DATAGEN_DEMO_MODE", False)
+# Seconds between tries of a score the LMS did not take (5xx, timeout, refused token).
+DATAGEN_PASSBACK_RETRY_INTERVALS = env_list(
+    "DATAGEN_PASSBACK_RETRY_INTERVALS", ["30", "120", "600", "1800", "3600"]
+)
+# The sandbox for learners' and instructors' SQL: per query.
+DATAGEN_SQL_TIMEOUT_SECONDS = float(os.environ.get("DATAGEN_SQL_TIMEOUT_SECONDS", "5"))
+DATAGEN_SQL_MEMORY_LIMIT = os.environ.get("DATAGEN_SQL_MEMORY_LIMIT", "256MB")
+DATAGEN_SQL_TEMP_LIMIT = os.environ.get("DATAGEN_SQL_TEMP_LIMIT", "256MB")
+DATAGEN_SQL_MAX_ROWS = env_int("DATAGEN_SQL_MAX_ROWS", 1_000)
 # Base URL the tool is reached at, e.g. https://datagen.example.edu (used when a
 # request is not at hand, such as in management commands).
 DATAGEN_PUBLIC_URL = os.environ.get("DATAGEN_PUBLIC_URL", "").rstrip("/")

@@ -19,7 +19,6 @@ from courses.models import (
     IssuedDataset,
     JobRun,
     Learner,
-    Question,
     SpecVersion,
     Submission,
 )
@@ -123,17 +122,6 @@ def issued_dataset(**kwargs: Any) -> IssuedDataset:
         "seed_fingerprint": "f" * 16,
     }
     return IssuedDataset.objects.create(**{**defaults, **kwargs})
-
-
-def question(**kwargs: Any) -> Question:
-    if "assignment" not in kwargs:
-        kwargs["assignment"] = assignment()
-    defaults = {
-        "position": kwargs["assignment"].questions.count() + 1,
-        "prompt": "How many rows?",
-        "reference_sql": "SELECT 1",
-    }
-    return Question.objects.create(**{**defaults, **kwargs})
 
 
 def submission(**kwargs: Any) -> Submission:

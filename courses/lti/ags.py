@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -114,15 +115,25 @@ def score_payload(*, submission: Submission) -> dict[str, Any]:
         "activityProgress": "Completed" if graded else "Submitted",
         "gradingProgress": "FullyGraded" if graded else "Pending",
         "timestamp": stamp.isoformat(timespec="milliseconds"),
-        "comment": (
-            f"Attempt {submission.attempt}: {submission.score:g} of {maximum:g} points."
-            if graded
-            else f"Attempt {submission.attempt} submitted; grading pending."
-        ),
+        "comment": _comment(submission, maximum, graded),
     }
     if graded:
         payload["scoreGiven"] = float(submission.score)
     return payload
+
+
+def _comment(submission: Submission, maximum, graded: bool) -> str:
+    if not graded:
+        return f"Attempt {submission.attempt} submitted; grading pending."
+    text = f"Attempt {submission.attempt}: {_number(submission.score)} of {_number(maximum)} points"
+    if submission.penalty_percent:
+        text += f" ({submission.late_days} day(s) late, {_number(submission.penalty_percent)}% off)"
+    return text + "."
+
+
+def _number(value) -> str:
+    """62.50 -> '62.5', 100.00 -> '100'."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def already_sent(submission: Submission) -> bool:
@@ -141,12 +152,16 @@ def submission_score_post(
     submission: Submission,
     job_run_id: int | None = None,
     client: PlatformServiceClient | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Send a submission's score to the LMS, recording the attempt; raises GradePassbackError."""
+    """Send a submission's score to the LMS, recording the attempt; raises GradePassbackError.
+
+    ``force`` sends it even when the LMS already took it (an instructor's resync).
+    """
     submission = Submission.objects.select_related(
         "assignment__course__registration", "learner"
     ).get(pk=submission.pk)
-    if already_sent(submission):
+    if already_sent(submission) and not force:
         return {"skipped": "already sent", "submission_id": submission.pk}
     assignment = submission.assignment
     payload = score_payload(submission=submission)
@@ -182,9 +197,12 @@ def submission_score_post(
             registration.issuer,
             registration.client_id,
         )
-        raise GradePassbackError(
+        error = GradePassbackError(
             message, issuer=registration.issuer, client_id=registration.client_id
-        ) from exc
+        )
+        # The LMS refusing the request itself (a 4xx) is recorded, not retried.
+        error.retryable = cause.retryable if isinstance(cause, ServiceError) else True
+        raise error from exc
     _attempt_record(
         submission,
         job_run_id,
@@ -224,11 +242,11 @@ def _attempt_record(
     )
 
 
-def submission_passback_request(*, submission: Submission) -> JobRun | None:
+def submission_passback_request(*, submission: Submission, force: bool = False) -> JobRun | None:
     """Queue the score of a graded submission for the LMS; None when nothing is to be sent."""
     from courses.jobs import job_enqueue
 
-    if already_sent(submission):
+    if already_sent(submission) and not force:
         return None
     assignment = submission.assignment
     if not (assignment.lineitem_url or assignment.course.lineitems_url):
@@ -239,4 +257,7 @@ def submission_passback_request(*, submission: Submission) -> JobRun | None:
     Submission.objects.filter(pk=submission.pk).update(
         passback_status=Submission.Passback.PENDING, passback_error=""
     )
-    return job_enqueue(kind="score_post", arguments={"submission_id": submission.pk})
+    arguments: dict[str, Any] = {"submission_id": submission.pk}
+    if force:
+        arguments["force"] = True
+    return job_enqueue(kind="score_post", arguments=arguments)

@@ -51,6 +51,7 @@ class GradePassbackError(LtiError):
     """A score or lineitem the LMS refused or could not be reached for."""
 
     title = "The score could not be sent to the LMS"
+    retryable = True  # False when the LMS refused the request itself: another try cannot help
 
 
 class AccessDenied(LtiError):

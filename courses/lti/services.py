@@ -30,13 +30,24 @@ TOKEN_EXPIRY_MARGIN = 60
 _LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 
 
+RETRYABLE_STATUSES = {401, 408, 425, 429}
+
+
 class ServiceError(Exception):
     """A platform service call that failed; ``status`` is the HTTP status, if any."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # Unreachable, overloaded or rate-limited: worth another try later. Other 4xx: not.
+        self.retryable = (
+            retryable
+            if retryable is not None
+            else status is None or status >= 500 or status in RETRYABLE_STATUSES
+        )
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,7 @@ class PlatformServiceClient:
                 f"The LMS refused a service token (HTTP {response.status_code} from {token_url}): "
                 f"{response.text[:300]}",
                 status=response.status_code,
+                retryable=True,  # a token refused now may be granted once the LMS recovers
             )
         try:
             data = response.json()

@@ -21,7 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from courses.models import Assignment, IssuedDataset, Learner, SpecVersion
-from courses.services.variants import generate_for
+from courses.services.answer_keys import answer_key_for, tables_store
+from courses.services.variants import generate_for, learner_seed_key
 from datagen_lti.export import write_bundle, write_format
 from datagen_lti.export.checksums import sha256_file
 from datagen_lti.synth import ENGINE_VERSION
@@ -50,11 +51,6 @@ class DatasetFile:
     size: int
 
 
-def learner_seed_key(learner: Learner) -> str:
-    """The stable identity of a learner in seeds: the platform's issuer and the LTI sub."""
-    return f"{learner.registration.issuer}|{learner.sub}"
-
-
 def regenerate(
     issued: IssuedDataset, *, progress: Callable[[float, str], None] | None = None
 ) -> GeneratedDataset:
@@ -69,6 +65,7 @@ def regenerate(
         assignment=issued.assignment,
         learner_key=learner_seed_key(issued.learner),
         variant=issued.variant,
+        scale=issued.scale,
         progress=progress,
     )
 
@@ -99,13 +96,19 @@ def dataset_issue(
         .first()
     )
     variant = latest.variant + 1 if latest else 0
+    scale = assignment.scale
     dataset = generate_for(
         spec_version=version,
         assignment=assignment,
         learner_key=learner_seed_key(learner),
         variant=variant,
+        scale=scale,
         progress=progress,
     )
+    key, questions_sha256 = answer_key_for(
+        assignment=assignment, learner=learner, variant=variant, dataset=dataset
+    )
+    tables_files = tables_store(assignment=assignment, dataset=dataset)
     with transaction.atomic():
         # A concurrent request may have issued first: keep theirs.
         current = (
@@ -124,7 +127,11 @@ def dataset_issue(
             engine_version=dataset.schema.engine_version,
             seed_fingerprint=dataset.seed_fingerprint,
             sub_seed=dataset.sub_seed,
+            scale=scale,
             row_counts=dataset.row_counts,
+            answer_key=key,
+            questions_sha256=questions_sha256,
+            tables_files=tables_files,
             flaw_summary=(dataset.flaw_manifest.counts() if dataset.flaw_manifest else {}),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +12,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
-from courses.services.variants import generate_for, preview_learner_key, spec_limits
+from courses.services.answer_keys import version_questions
+from courses.services.questions import QuestionsError, questions_save, sample_keys
+from courses.services.variants import (
+    PREVIEW_LEARNERS,
+    generate_for,
+    preview_learner_key,
+    spec_limits,
+)
 from datagen_lti.drafting import draft_spec
 from datagen_lti.synth import SpecError, load_spec
 
-PREVIEW_LEARNERS = 3
+logger = logging.getLogger(__name__)
 
 
 class ApprovalError(Exception):
@@ -48,6 +56,7 @@ def spec_version_save(
             latest.source_text = text
             latest.save(update_fields=["source_text"])
         return latest
+    # A new version keeps the questions of the one it follows; its checks recompute their keys.
     return SpecVersion.objects.create(
         spec=dataset_spec,
         number=(latest.number + 1) if latest else 1,
@@ -57,6 +66,9 @@ def spec_version_save(
         source_text=text if isinstance(text, str) else "",
         sha256=spec.sha256,
         created_by=created_by,
+        questions=latest.questions if latest else {},
+        questions_text=latest.questions_text if latest else "",
+        questions_sha256=latest.questions_sha256 if latest else "",
     )
 
 
@@ -83,9 +95,19 @@ def spec_version_check(
                     "checks": dataset.check_report.to_dict(),
                 }
             )
+        questions = version_questions(spec_version)
+        if questions.questions:
+            if progress:
+                progress(0.95, "Computing the sample learners' answer keys")
+            keys = sample_keys(questions, version=spec_version)
+            report["questions_sha256"] = questions.sha256
+            SpecVersion.objects.filter(pk=spec_version.pk).update(questions_report=keys)
+            spec_version.questions_report = keys
         report["ok"] = True
     except SpecError as exc:
         report["error"] = exc.to_dict()
+    except QuestionsError as exc:
+        report["error"] = {"path": "questions", "message": str(exc), "hint": ""}
     report["checked_at"] = timezone.now().isoformat()
     SpecVersion.objects.filter(pk=spec_version.pk).update(validation=report)
     spec_version.validation = report
@@ -103,6 +125,11 @@ def spec_version_approve(*, spec_version: SpecVersion, approver: Learner) -> Spe
         raise ApprovalError(
             "Run the checks on this version first: approval needs every sample learner's "
             "variant to generate and pass its objective checks."
+        )
+    if version.questions_sha256 and not version.questions_report.get("samples"):
+        raise ApprovalError(
+            "Save the questions again (or run the checks): their answer keys have not been "
+            "computed on the sample learners yet."
         )
     SpecVersion.objects.filter(spec=version.spec, status=SpecVersion.Status.APPROVED).update(
         status=SpecVersion.Status.SUPERSEDED
@@ -150,5 +177,10 @@ def spec_version_draft(
         created_by=created_by,
         objectives=objectives,
     )
+    if draft.questions_text and version.status == SpecVersion.Status.DRAFT:
+        try:
+            version = questions_save(assignment=assignment, text=draft.questions_text)
+        except QuestionsError as exc:
+            logger.warning("Drafted questions not kept for %s: %s", assignment.pk, exc)
     spec_version_check(spec_version=version, progress=share(0.7, 1.0))
     return version

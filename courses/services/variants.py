@@ -7,14 +7,21 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from courses.models import Assignment, SpecVersion
+from courses.models import Assignment, Learner, SpecVersion
 from datagen_lti.synth import ENGINE_VERSION, derive_seed, generate, load_spec, seed_fingerprint
 from datagen_lti.synth.generate import GeneratedDataset
 from datagen_lti.synth.limits import SpecLimits
 
+PREVIEW_LEARNERS = 3  # sample learners an instructor checks and previews
+
 
 def spec_limits() -> SpecLimits:
     return SpecLimits(max_total_rows=settings.DATAGEN_MAX_ROWS)
+
+
+def learner_seed_key(learner: Learner) -> str:
+    """The stable identity of a learner in seeds: the platform's issuer and the LTI sub."""
+    return f"{learner.registration.issuer}|{learner.sub}"
 
 
 def preview_learner_key(number: int) -> str:
@@ -22,7 +29,10 @@ def preview_learner_key(number: int) -> str:
     return f"preview:{number}"
 
 
-def _seed(*, assignment: Assignment, learner_key: str, variant: int, engine_version: str) -> bytes:
+def learner_seed(
+    *, assignment: Assignment, learner_key: str, variant: int, engine_version: str = ENGINE_VERSION
+) -> bytes:
+    """The seed of a learner identity's variant: data, parameters and keys all derive from it."""
     return derive_seed(
         secret=settings.DATAGEN_SEED_SECRET.encode(),
         assignment=str(assignment.uuid),
@@ -39,11 +49,15 @@ def generate_for(
     learner_key: str,
     variant: int = 0,
     engine_version: str = ENGINE_VERSION,
+    scale: float | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> GeneratedDataset:
-    """Generate the variant that a learner identity gets from a spec version."""
+    """Generate the variant that a learner identity gets from a spec version.
+
+    ``scale`` defaults to the assignment's; an issued dataset passes the one it was issued at.
+    """
     spec = load_spec(json.dumps(spec_version.document), limits=spec_limits())
-    seed = _seed(
+    seed = learner_seed(
         assignment=assignment,
         learner_key=learner_key,
         variant=variant,
@@ -58,7 +72,7 @@ def generate_for(
     return generate(
         spec,
         seed=seed,
-        scale=assignment.scale,
+        scale=assignment.scale if scale is None else scale,
         dataset_id=seed_fingerprint(seed),
         progress=engine_progress,
         limits=spec_limits(),

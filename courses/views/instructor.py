@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
-from courses.forms import AssignmentSettingsForm, SpecForm
+from courses.forms import AssignmentSettingsForm, QuestionsForm, SpecForm
 from courses.jobs import job_enqueue
 from courses.lti.access import instructor_required
 from courses.models import IssuedDataset, JobRun, Learner, SpecVersion
 from courses.services.datasets import DatasetUnavailable, dataset_reissue
+from courses.services.questions import QuestionsError, questions_save, stale_keys
 from courses.services.specs import (
     PREVIEW_LEARNERS,
     ApprovalError,
@@ -36,11 +37,27 @@ def _manage(assignment_uuid: UUID, anchor: str = "") -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
 
 
-def _page(request: HttpRequest, *, spec_form: SpecForm | None = None, spec_error=None, status=200):
+def _page(
+    request: HttpRequest,
+    *,
+    spec_form: SpecForm | None = None,
+    spec_error=None,
+    questions_form: QuestionsForm | None = None,
+    questions_error: str = "",
+    status=200,
+):
     assignment = request.assignment
     latest = selectors.latest_version(assignment)
     if spec_form is None:
         spec_form = SpecForm(initial={"document": selectors.spec_as_yaml(latest) if latest else ""})
+    if questions_form is None:
+        questions_form = QuestionsForm(
+            initial={"questions": selectors.questions_as_yaml(latest) if latest else ""}
+        )
+    only = request.GET.get("grades", "all")
+    grades = selectors.assignment_grades(
+        assignment, only=only if only in selectors.GRADE_FILTERS else "all"
+    )
     check_job = None
     if latest is not None:
         check_job = selectors.latest_job(
@@ -63,6 +80,16 @@ def _page(request: HttpRequest, *, spec_form: SpecForm | None = None, spec_error
             "objectives": selectors.assignment_objectives(assignment),
             "drafts_with_model": bool(settings.OPENAI_API_KEY),
             "gradebook": selectors.assignment_gradebook(assignment),
+            "questions_form": questions_form,
+            "questions_error": questions_error,
+            "grades": grades,
+            "grade_filter": only,
+            "grade_filters": selectors.GRADE_FILTERS,
+            "question_stats": selectors.question_stats(assignment, grades),
+            "stale_keys": stale_keys(assignment),
+            "regrade_job": selectors.latest_job(
+                kind="assignment_regrade", arguments={"assignment_id": assignment.pk}
+            ),
             "formats": selectors.offered_formats(assignment),
             "preview_numbers": range(1, PREVIEW_LEARNERS + 1),
         },
@@ -120,14 +147,48 @@ def instructor_spec_save(request: HttpRequest, assignment_uuid: UUID) -> HttpRes
 @require_POST
 @instructor_required
 def instructor_spec_example(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
-    """Start from one of the shipped teaching scenarios."""
-    text = selectors.example_spec_text(request.POST.get("example", ""))
+    """Start from one of the shipped teaching scenarios (its questions come along)."""
+    slug = request.POST.get("example", "")
+    text = selectors.example_spec_text(slug)
     if text is None:
         messages.error(request, "Choose one of the listed examples.")
         return _manage(assignment_uuid)
+    questions = selectors.example_questions_text(slug)
+    if questions:
+        version = spec_version_save(
+            assignment=request.assignment,
+            text=text,
+            source=SpecVersion.Source.TEMPLATE,
+            created_by=request.learner,
+        )
+        if version.status == SpecVersion.Status.DRAFT:
+            try:
+                questions_save(assignment=request.assignment, text=questions)
+            except QuestionsError as exc:
+                messages.error(request, f"The example's questions were not loaded: {exc}")
     return _save_and_check(
         request, text=text, source=SpecVersion.Source.TEMPLATE, done="Example loaded"
     )
+
+
+@require_POST
+@instructor_required
+def instructor_questions_save(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    """Validate the questions, compute their keys on the sample learners, and store them."""
+    form = QuestionsForm(request.POST)
+    if not form.is_valid():
+        return _page(request, questions_form=form, status=400)
+    try:
+        version = questions_save(assignment=request.assignment, text=form.cleaned_data["questions"])
+    except QuestionsError as exc:
+        return _page(request, questions_form=form, questions_error=str(exc), status=400)
+    count = len((version.questions or {}).get("questions", []))
+    messages.success(
+        request,
+        f"{count} question{'s' if count != 1 else ''} saved on version {version.number}; "
+        "their keys were computed for the sample learners.",
+    )
+    return _manage(assignment_uuid, "questions")
 
 
 @require_POST
@@ -228,7 +289,8 @@ def instructor_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: i
         SpecVersion.objects.filter(spec__assignment=request.assignment).values_list("pk", flat=True)
     )
     belongs = job.arguments.get("spec_version_id") in version_ids or (
-        job.kind == "spec_draft" and job.arguments.get("assignment_id") == request.assignment.pk
+        job.kind in ("spec_draft", "assignment_regrade")
+        and job.arguments.get("assignment_id") == request.assignment.pk
     )
     if not belongs:
         return JsonResponse({"error": "not a job of this assignment"}, status=404)

@@ -1,13 +1,16 @@
-"""The learner's pages: their dataset, its data dictionary and downloads."""
+"""The learner's pages: their dataset, its data dictionary, downloads, questions and answers."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
+from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
 from courses.jobs import job_enqueue
@@ -21,6 +24,10 @@ from courses.services.datasets import (
     dataset_file,
     dataset_mark_downloaded,
 )
+from courses.services.grading import SubmissionRefused, learner_query_run, submission_create
+from datagen_lti.synth.sandbox import QueryError
+
+MAX_RUN_SQL_CHARS = 5_000
 
 
 def _issue_job_arguments(request: HttpRequest) -> dict[str, int]:
@@ -58,8 +65,93 @@ def learner_assignment(request: HttpRequest, assignment_uuid: UUID) -> HttpRespo
             "formats": selectors.offered_formats(assignment),
             "dictionary": selectors.data_dictionary(issued.spec_version) if issued else [],
             "is_instructor": request.launch.is_instructor,
+            **(_questions_context(request, issued) if issued else {}),
         },
     )
+
+
+def _questions_context(request: HttpRequest, issued) -> dict:
+    assignment, learner = request.assignment, request.learner
+    questions = selectors.learner_questions(assignment=assignment, issued=issued)
+    submissions = list(selectors.learner_submissions(assignment=assignment, learner=learner))
+    latest = submissions[0] if submissions else None
+    attempts_left = None
+    if assignment.max_attempts:
+        attempts_left = max(assignment.max_attempts - len(submissions), 0)
+    grading_job = None
+    if latest is not None and latest.graded_at is None and not latest.grading_error:
+        grading_job = selectors.latest_job(
+            kind="submission_grade", arguments={"submission_id": latest.pk}
+        )
+    key = issued.answer_key or {}
+    return {
+        "questions": questions,
+        "key_error": key.get("error", ""),
+        "latest": latest,
+        "submissions": submissions,
+        "attempts_left": attempts_left,
+        "grading_job": grading_job,
+        "feedback": selectors.feedback_for(
+            assignment=assignment, attempts_left=attempts_left, now=timezone.now()
+        ),
+        "expected": key.get("answers") or {},
+        "is_late": bool(assignment.due_at and timezone.now() > assignment.due_at),
+    }
+
+
+@require_POST
+@learner_required
+def learner_submit(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    """Record the learner's answers as a new attempt and grade it against their own key."""
+    answers = {
+        name.removeprefix("answer_"): value
+        for name, value in request.POST.items()
+        if name.startswith("answer_")
+    }
+    try:
+        submission = submission_create(
+            assignment=request.assignment, learner=request.learner, answers=answers
+        )
+    except SubmissionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Attempt {submission.attempt} submitted.")
+    url = reverse("courses:learner_assignment", kwargs={"assignment_uuid": assignment_uuid})
+    return redirect(f"{url}#results")
+
+
+@require_POST
+@learner_required
+def learner_query(request: HttpRequest, assignment_uuid: UUID) -> JsonResponse:
+    """Run the learner's SELECT on their own data (sandboxed) and return the first rows."""
+    issued = selectors.current_dataset(assignment=request.assignment, learner=request.learner)
+    if issued is None:
+        return JsonResponse({"error": "You have no dataset yet: reload the page."}, status=409)
+    sql = request.POST.get("sql", "")
+    if len(sql) > MAX_RUN_SQL_CHARS:
+        return JsonResponse(
+            {"error": f"The query is longer than {MAX_RUN_SQL_CHARS:,} characters."}, status=400
+        )
+    try:
+        result = learner_query_run(issued=issued, sql=sql)
+    except QueryError as exc:
+        return JsonResponse({"error": exc.message[:1].upper() + exc.message[1:]}, status=400)
+    return JsonResponse(result.to_dict())
+
+
+@require_GET
+@learner_required
+def learner_grading_status(
+    request: HttpRequest, assignment_uuid: UUID, job_id: int
+) -> JsonResponse:
+    """Progress of the grading of the learner's own submission."""
+    job = get_object_or_404(JobRun, pk=job_id, kind="submission_grade")
+    own = selectors.learner_submissions(
+        assignment=request.assignment, learner=request.learner
+    ).filter(pk=job.arguments.get("submission_id"))
+    if not own.exists():
+        return JsonResponse({"error": "not your job"}, status=404)
+    return JsonResponse(job.progress_report())
 
 
 @require_GET

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from datagen_lti.grading.questions import QuestionSet
 from datagen_lti.synth import Spec
 
 MIN_OBJECTIVES_CHARS = 15
@@ -32,13 +33,16 @@ DraftErrorReason = Literal[
 
 @dataclass(frozen=True)
 class Draft:
-    """A drafted spec, its readable YAML text and where it came from."""
+    """A drafted spec and its questions, their readable YAML texts and where they came from."""
 
     spec: Spec
     text: str  # YAML; a leading comment gives the objectives and the rationale
     source: Literal["llm", "template"]
     rationale: str
-    attempts: int  # model calls made (1 for a template)
+    attempts: int  # model calls made for the spec (1 for a template)
+    questions: QuestionSet = field(default_factory=QuestionSet)  # empty: none drafted
+    questions_text: str = ""  # YAML of ``questions``; "" when there are none
+    question_attempts: int = 0  # model calls made for the questions (0 for a template)
 
 
 class DraftError(Exception):

@@ -3,6 +3,11 @@
 The reply is data only: it is parsed as JSON, validated into a ``Spec`` and
 generated once by the engine (SQL checks run in the engine's DuckDB sandbox).
 Nothing in it is ever executed as code.
+
+Once the spec is accepted, a second conversation drafts questions over its
+tables; their answer keys are computed on the same sample dataset (reference
+SQL runs in the sandbox too), with the same number of repair rounds. Questions
+that never work leave the draft without questions, never without a spec.
 """
 
 from __future__ import annotations
@@ -15,18 +20,29 @@ from dataclasses import dataclass
 
 import openai
 
-from datagen_lti.drafting.api_errors import draft_error_for
+from datagen_lti.drafting.api_errors import TEMPLATE_FALLBACK, draft_error_for
 from datagen_lti.drafting.draft import Draft, DraftError, clean_objectives, clean_title
 from datagen_lti.drafting.prompt import (
     MAX_DRAFT_COLUMNS,
     MAX_DRAFT_ROWS,
     MAX_DRAFT_TABLES,
     objectives_message,
+    questions_message,
+    questions_repair_message,
+    questions_system_prompt,
     repair_message,
     system_prompt,
 )
-from datagen_lti.drafting.render import header_comment, spec_yaml
+from datagen_lti.drafting.render import header_comment, questions_yaml, spec_yaml
+from datagen_lti.grading.keys import AnswerKeyError, compute_answer_key
+from datagen_lti.grading.questions import (
+    EMPTY,
+    QuestionSet,
+    question_set_json_schema,
+    questions_from_data,
+)
 from datagen_lti.synth import (
+    GeneratedDataset,
     GenerationError,
     Spec,
     SpecError,
@@ -44,6 +60,7 @@ DRAFT_LIMITS = SpecLimits(
 # A fixed seed: the trial generation of a draft is the same every time it runs.
 TRIAL_SEED = hashlib.sha256(b"datagen-lti drafting trial").digest()
 MAX_ECHOED_REPLY_CHARS = 40_000  # a repair turn repeats the bad reply, within reason
+SPEC_SHARE = 0.7  # of the progress bar; the questions take the rest
 
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
@@ -53,6 +70,13 @@ class _Reply:
     content: str | None
     refusal: str | None
     finish_reason: str | None
+
+
+@dataclass(frozen=True)
+class _DraftedQuestions:
+    questions: QuestionSet
+    attempts: int
+    note: str  # a sentence for the rationale
 
 
 def response_format() -> dict:
@@ -67,6 +91,18 @@ def response_format() -> dict:
     }
 
 
+def questions_response_format() -> dict:
+    """Structured output for the question set drafted after the spec."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "question_set",
+            "strict": True,
+            "schema": question_set_json_schema(strict=True),
+        },
+    }
+
+
 def draft_with_llm(
     objectives: str,
     *,
@@ -76,7 +112,10 @@ def draft_with_llm(
     progress: Progress | None = None,
     title: str | None = None,
 ) -> Draft:
-    """Ask the model for a spec; send each problem back for repair, up to ``max_repairs`` times."""
+    """Ask the model for a spec, then for questions on it; each problem goes back for repair.
+
+    Up to ``max_repairs`` repair rounds each for the spec and for the questions.
+    """
     objectives = clean_objectives(objectives)
     title = clean_title(title)
     messages: list[dict[str, str]] = [
@@ -87,12 +126,20 @@ def draft_with_llm(
     problem = ""
     for attempt in range(1, calls + 1):
         _report(
-            progress, (attempt - 1) / calls, f"Asking the language model ({attempt} of {calls})"
+            progress,
+            SPEC_SHARE * (attempt - 1) / calls,
+            f"Asking the language model ({attempt} of {calls})",
         )
-        reply = _complete(client, model=model, messages=messages)
-        spec, problem = _evaluate(reply, title=title, progress=progress, fraction=attempt / calls)
-        if spec is not None:
-            rationale = _rationale(spec, model=model, attempts=attempt)
+        reply = _complete(client, model=model, messages=messages, response_format=response_format())
+        accepted, problem = _evaluate(
+            reply, title=title, progress=progress, fraction=SPEC_SHARE * attempt / calls
+        )
+        if accepted is not None:
+            spec, sample = accepted
+            drafted = _draft_questions(
+                objectives, sample, client=client, model=model, calls=calls, progress=progress
+            )
+            rationale = _rationale(spec, model=model, attempts=attempt) + " " + drafted.note
             _report(progress, 1.0, "Draft ready")
             return Draft(
                 spec=spec,
@@ -100,6 +147,13 @@ def draft_with_llm(
                 source="llm",
                 rationale=rationale,
                 attempts=attempt,
+                questions=drafted.questions,
+                questions_text=questions_yaml(
+                    drafted.questions,
+                    comment=f"Questions drafted by the language model {model}; each learner's "
+                    "answer key is computed on their own dataset.",
+                ),
+                question_attempts=drafted.attempts,
             )
         messages.append(
             {"role": "assistant", "content": (reply.content or "")[:MAX_ECHOED_REPLY_CHARS]}
@@ -113,10 +167,122 @@ def draft_with_llm(
     )
 
 
-def _complete(client: openai.OpenAI, *, model: str, messages: list[dict[str, str]]) -> _Reply:
+def _draft_questions(
+    objectives: str,
+    sample: GeneratedDataset,
+    *,
+    client: openai.OpenAI,
+    model: str,
+    calls: int,
+    progress: Progress | None,
+) -> _DraftedQuestions:
+    """Ask for questions on the accepted spec and check their keys on its sample dataset."""
+    messages: list[dict[str, str]] = [
+        {"role": "system", "content": questions_system_prompt()},
+        {"role": "user", "content": questions_message(objectives, sample=sample)},
+    ]
+    problem = ""
+    for attempt in range(1, calls + 1):
+        _report(
+            progress,
+            SPEC_SHARE + (1 - SPEC_SHARE) * (attempt - 1) / calls,
+            f"Drafting questions ({attempt} of {calls})",
+        )
+        try:
+            reply = _complete(
+                client, model=model, messages=messages, response_format=questions_response_format()
+            )
+        except DraftError as exc:
+            # The spec is good and was costly to get: keep it, without questions.
+            return _DraftedQuestions(
+                EMPTY,
+                attempt,
+                f"No questions are attached: {exc.message.removesuffix(TEMPLATE_FALLBACK)} "
+                "Add questions before approving.",
+            )
+        if reply.refusal:
+            return _DraftedQuestions(
+                EMPTY,
+                attempt,
+                "No questions are attached: the language model declined to draft them "
+                f"({reply.refusal.strip()[:300]}). Add questions before approving.",
+            )
+        questions, problem = _evaluate_questions(reply, sample)
+        if questions is not None:
+            repaired = (
+                f" after {attempt - 1} correction{'s' if attempt > 2 else ''}"
+                if attempt > 1
+                else ""
+            )
+            count = len(questions.questions)
+            return _DraftedQuestions(
+                questions,
+                attempt,
+                f"It comes with {count} question{'s' if count != 1 else ''}{repaired}, whose "
+                "answer keys were computed on a sample dataset; review them too.",
+            )
+        messages.append(
+            {"role": "assistant", "content": (reply.content or "")[:MAX_ECHOED_REPLY_CHARS]}
+        )
+        messages.append({"role": "user", "content": questions_repair_message(problem)})
+    return _DraftedQuestions(
+        EMPTY,
+        calls,
+        f"No questions are attached: the language model's questions were still unusable after "
+        f"{calls} attempt{'s' if calls > 1 else ''} (the last problem: {problem.rstrip('.')}). "
+        "Add questions before approving.",
+    )
+
+
+def _evaluate_questions(reply: _Reply, sample: GeneratedDataset) -> tuple[QuestionSet | None, str]:
+    """Return the questions, or None and a description of what is wrong with the reply."""
+    if reply.finish_reason == "length":
+        return None, (
+            "the reply was cut off because it was too long. Write fewer questions with shorter "
+            "prompts."
+        )
+    text = _unfenced(reply.content or "")
+    if not text:
+        return None, "the reply was empty. Reply with the questions as JSON."
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return (
+            None,
+            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
+        )
+    try:
+        questions = questions_from_data(data)
+    except SpecError as exc:
+        return None, f"they are invalid at `{exc.path}`: {_sentence(exc)}"
+    if not questions.questions:
+        return None, "there are no questions. Write 3 to 5."
+    try:
+        key = compute_answer_key(
+            questions, sample.tables, seed=TRIAL_SEED, flaw_manifest=sample.flaw_manifest
+        )
+    except AnswerKeyError as exc:
+        return None, f"on a sample dataset from the spec, {exc}."
+    for number, question in enumerate(questions.questions, start=1):
+        if key.answers.get(question.id) is None and question.type in ("number", "text"):
+            return None, (
+                f"on a sample dataset from the spec, Question {number} ({question.id}) has a "
+                "NULL key: its reference query found no rows to measure. Check its WHERE "
+                "clause and its params' queries."
+            )
+    return questions, ""
+
+
+def _complete(
+    client: openai.OpenAI,
+    *,
+    model: str,
+    messages: list[dict[str, str]],
+    response_format: dict,
+) -> _Reply:
     try:
         completion = client.chat.completions.create(
-            model=model, messages=messages, response_format=response_format()
+            model=model, messages=messages, response_format=response_format
         )
     except openai.OpenAIError as exc:
         raise draft_error_for(exc, model=model, base_url=str(client.base_url)) from exc
@@ -137,8 +303,8 @@ def _complete(client: openai.OpenAI, *, model: str, messages: list[dict[str, str
 
 def _evaluate(
     reply: _Reply, *, title: str | None, progress: Progress | None, fraction: float
-) -> tuple[Spec | None, str]:
-    """Return the spec, or None and a description of what is wrong with the reply."""
+) -> tuple[tuple[Spec, GeneratedDataset] | None, str]:
+    """Return the spec and its sample dataset, or None and what is wrong with the reply."""
     if reply.refusal:
         raise DraftError(
             f"The language model declined to draft a spec ({reply.refusal.strip()[:300]}). "
@@ -169,12 +335,12 @@ def _evaluate(
         return None, f"it is invalid at `{exc.path}`: {_sentence(exc)}"
     _report(progress, fraction, "Generating a sample dataset from the draft")
     try:
-        generate(spec, seed=TRIAL_SEED, scale=1.0, limits=DRAFT_LIMITS)
+        sample = generate(spec, seed=TRIAL_SEED, scale=1.0, limits=DRAFT_LIMITS)
     except SpecError as exc:
         return None, f"generating a sample dataset from it failed at `{exc.path}`: {_sentence(exc)}"
     except GenerationError as exc:
         return None, f"generating a sample dataset from it failed: {exc}."
-    return spec, ""
+    return (spec, sample), ""
 
 
 def _sentence(exc: SpecError) -> str:

@@ -1,4 +1,7 @@
-"""Draft a spec without a language model: pick the example scenario the objectives point to."""
+"""Draft a spec without a language model: pick the example scenario the objectives point to.
+
+The scenario's questions (``<stem>.questions.yaml`` beside it) come with the draft.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from pathlib import Path
 from datagen_lti.drafting.draft import Draft, DraftError, clean_objectives, clean_title
 from datagen_lti.drafting.render import header_comment, spec_yaml
 from datagen_lti.drafting.scenarios import DEFAULT_SCENARIO, SCENARIO_ORDER, Score, score_objectives
+from datagen_lti.grading.files import questions_path_for
+from datagen_lti.grading.questions import EMPTY, QuestionSet, load_questions
 from datagen_lti.synth import Spec, SpecError, load_spec
 
 EXAMPLES_DIR = Path(__file__).parents[2] / "examples" / "specs"
@@ -37,15 +42,58 @@ def draft_offline(
             "ask the administrator to restore the example specs.",
             reason="templates",
         ) from exc
-    rationale = _rationale(chosen, scores, path, _header(source_text))
+    questions, questions_text, note = _template_questions(path)
+    rationale = _rationale(chosen, scores, path, _header(source_text)) + " " + note
     text = header_comment(objectives, rationale) + "#\n" + source_text
-    return Draft(spec=spec, text=text, source="template", rationale=rationale, attempts=1)
+    return Draft(
+        spec=spec,
+        text=text,
+        source="template",
+        rationale=rationale,
+        attempts=1,
+        questions=questions,
+        questions_text=questions_text,
+    )
+
+
+def _template_questions(path: Path) -> tuple[QuestionSet, str, str]:
+    """The template's questions, their text as written, and a sentence for the rationale."""
+    beside = questions_path_for(path)
+    if not beside.is_file():
+        return EMPTY, "", "The template has no questions; add some before approving."
+    try:
+        text = beside.read_text(encoding="utf-8")
+        questions = load_questions(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"cannot be read ({exc})"
+    except SpecError as exc:
+        problem = f"is not valid ({exc})"
+    else:
+        count = len(questions.questions)
+        if not count:
+            return EMPTY, "", "The template has no questions; add some before approving."
+        return (
+            questions,
+            text,
+            f"Its {count} question{'s' if count != 1 else ''} ({beside.name}) come with it.",
+        )
+    # A broken questions file costs the questions, not the draft.
+    return (
+        EMPTY,
+        "",
+        f"The template's questions file {beside.name} {problem}, so no questions are attached; "
+        "ask the administrator to restore it, or add questions before approving.",
+    )
 
 
 def available_templates(examples_dir: Path | str | None = None) -> dict[str, Path]:
     """The example specs by file stem, in a stable order; ``DraftError`` if there are none."""
     folder = Path(examples_dir) if examples_dir is not None else EXAMPLES_DIR
-    paths = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    paths = [
+        p
+        for p in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+        if ".questions." not in p.name
+    ]
     if not paths:
         raise DraftError(
             f"No template specs were found in {folder}; ask the administrator to install "

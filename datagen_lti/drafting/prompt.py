@@ -1,10 +1,15 @@
-"""The messages sent to the language model: what a spec is, one example, and repair requests."""
+"""The messages sent to the language model: what a spec and a question set are, one example
+of each, and repair requests."""
 
 from __future__ import annotations
 
 import json
+from typing import get_args
 
+from datagen_lti.grading.questions import FlawKind
+from datagen_lti.synth import GeneratedDataset
 from datagen_lti.synth.expressions import FUNCTIONS
+from datagen_lti.synth.schema import Column
 from datagen_lti.synth.spec_columns import TEXT_KINDS
 
 # Drafts are classroom datasets; the instructor scales them up later if needed.
@@ -190,4 +195,158 @@ def repair_message(problem: str) -> str:
     return (
         f"That spec cannot be used: {problem}\n"
         "Send the whole corrected spec as JSON, changing only what is needed to fix this."
+    )
+
+
+# Questions on the example spec's tables: a param, a LEFT JOIN, a cleaning step and SQL.
+# Tests keep every key computable on the example's trial dataset.
+EXAMPLE_QUESTIONS: dict = {
+    "questions": [
+        {
+            "id": "loans_of_member",
+            "prompt": "How many books did member **{{ member }}** borrow?",
+            "type": "number",
+            "params": [{"name": "member", "query": "SELECT member_id FROM loans"}],
+            "reference_sql": "SELECT count(*) FROM loans WHERE member_id = $member",
+        },
+        {
+            "id": "never_borrowed",
+            "prompt": "List the `member_id` of every member who has never borrowed a book.",
+            "type": "set",
+            "points": 2,
+            "reference_sql": "SELECT m.member_id FROM members m "
+            "LEFT JOIN loans l ON l.member_id = m.member_id WHERE l.loan_id IS NULL",
+            "explanation": "A LEFT JOIN keeps every member; those without loans have NULLs.",
+        },
+        {
+            "id": "average_days_late",
+            "prompt": "What is the average `days_late` of the loans of **{{ genre }}** books? "
+            "Leave out loans where it is unknown and give two decimals.",
+            "type": "number",
+            "abs_tol": 0.01,
+            "params": [{"name": "genre", "query": "SELECT DISTINCT lower(trim(genre)) FROM books"}],
+            "reference_sql": "SELECT avg(l.days_late) FROM loans l JOIN books b USING (book_id) "
+            "WHERE lower(trim(b.genre)) = $genre",
+        },
+        {
+            "id": "loans_per_genre",
+            "prompt": "Write one SELECT that returns each genre, in lower case without "
+            "surrounding spaces, with its number of loans.",
+            "type": "sql",
+            "points": 3,
+            "reference_sql": "SELECT lower(trim(b.genre)) AS genre, count(*) AS loans "
+            "FROM loans l JOIN books b USING (book_id) GROUP BY 1",
+        },
+    ]
+}
+
+_QUESTIONS_SYSTEM_PROMPT = """\
+You write questions for a teaching tool. Every learner gets their own random variant of a \
+dataset (the same tables and columns, different rows and values) and answers the questions on \
+their own data; each learner's answer key is computed by running the question's reference SQL \
+on their variant. Reply with one question set as JSON that follows the response schema; null \
+means "use the default".
+
+How a question works:
+- id: snake_case and distinct. prompt: Markdown the learner reads. points: 1 to 3, more for \
+harder questions.
+- type: number (one number), text (one value such as a name or a code), set (values in any \
+order, such as the ids of some rows), table (a small result grid the learner pastes) or sql (the \
+learner writes one SELECT; its result is compared with the reference's result, rows in any order \
+unless `ordered` is true).
+- reference_sql: one DuckDB SELECT over the tables listed by the user, using only their columns. \
+It returns exactly one row with one value for number and text, one column for set, and at most \
+1,000 rows.
+- params: a value picked for each learner, shown in the prompt as {{{{ name }}}} and bound in \
+reference_sql as $name. Its query is a SELECT whose first column lists the candidates; choose \
+candidates that exist in every variant and give the question a meaningful answer (for example \
+only customers who placed an order). A sql question has no params.
+- flaw_key, instead of reference_sql, when the dataset has flaws: the key is read from the flaw \
+manifest ({flaw_kinds}). measure keys gives the primary keys of the rows affected (type set); \
+measure count gives how many (type number), which is often the same for every learner.
+- Keys must differ between learners: ask about the data (sums, averages, counts per group, the \
+largest row, a per-learner param), not about what the spec fixes (the rows of a fixed-size \
+table, the list of category values, a rate of flaws or of rows without children).
+- Keys must be unambiguous: say how to round and set abs_tol to match (two decimals: 0.01) or \
+rel_tol; break ties in the prompt and in the SQL (ORDER BY the measure, then a name; LIMIT 1); \
+say which rows count (NULLs, duplicates).
+- explanation: one sentence on the method, shown with the key after grading.
+
+Write 3 to 5 questions that practise the learning objectives, at least one of type sql and at \
+least one with a param.
+
+An example for a library dataset (members, books, loans; book genres typed inconsistently):
+{example}
+"""
+
+
+def questions_system_prompt() -> str:
+    """The system message for drafting questions: the question format in brief and one example."""
+    return _QUESTIONS_SYSTEM_PROMPT.format(
+        flaw_kinds=", ".join(get_args(FlawKind)),
+        example=json.dumps(EXAMPLE_QUESTIONS, separators=(",", ":")),
+    )
+
+
+def questions_message(objectives: str, *, sample: GeneratedDataset) -> str:
+    """The user message for questions: the objectives and the drafted dataset's tables."""
+    lines = [
+        "Write questions for these learning objectives (between the markers):",
+        "<<<",
+        objectives,
+        ">>>",
+        "",
+        "The tables, with the row counts of one sample variant:",
+    ]
+    for table in sample.schema.tables:
+        foreign = {
+            column: f"{fk.ref_table}.{ref}"
+            for fk in table.foreign_keys
+            for column, ref in zip(fk.columns, fk.ref_columns, strict=True)
+        }
+        columns = ", ".join(
+            _column_line(c, primary=c.name in table.primary_key, references=foreign.get(c.name))
+            for c in table.columns
+        )
+        lines.append(f"- {table.name} ({sample.tables[table.name].num_rows:,} rows): {columns}")
+    summaries = getattr(sample.flaw_manifest, "summaries", None) or []
+    if summaries:
+        lines += ["", "Flaws injected into every variant, for cleaning exercises:"]
+        for summary in summaries:
+            where = ", ".join(f"{summary.table}.{c}" for c in summary.columns) or summary.table
+            lines.append(f"- {summary.kind} in {where}")
+    return "\n".join(lines)
+
+
+_SQL_TYPES = {
+    "integer": "BIGINT",
+    "decimal": "DOUBLE",
+    "float": "DOUBLE",
+    "string": "VARCHAR",
+    "category": "VARCHAR",
+    "uuid": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+_MAX_LISTED_VALUES = 12
+
+
+def _column_line(column: Column, *, primary: bool, references: str | None) -> str:
+    text = f"{column.name} {_SQL_TYPES.get(column.type, column.type.upper())}"
+    if primary:
+        text += " primary key"
+    if references:
+        text += f" references {references}"
+    values = column.allowed_values or ()
+    if values and len(values) <= _MAX_LISTED_VALUES:
+        text += " (" + " | ".join(values) + ")"
+    return text
+
+
+def questions_repair_message(problem: str) -> str:
+    """A follow-up user message: what is wrong with the last questions, and to send them again."""
+    return (
+        f"Those questions cannot be used: {problem}\n"
+        "Send the whole corrected question set as JSON, changing only what is needed to fix this."
     )

@@ -1,4 +1,5 @@
-"""Readable YAML for a drafted spec, headed by a comment with the objectives and rationale."""
+"""Readable YAML for a drafted spec (headed by a comment with the objectives and rationale)
+and for its questions."""
 
 from __future__ import annotations
 
@@ -8,10 +9,27 @@ from typing import Any
 
 import yaml
 
+from datagen_lti.grading.questions import QuestionSet
 from datagen_lti.synth import Spec
 
 COMMENT_WIDTH = 88
 _FLOW_MAX_CHARS = 80  # short mappings and lists stay on one line, as in the example specs
+# A question's fields in the order the example question files use.
+_QUESTION_ORDER = (
+    "id",
+    "prompt",
+    "type",
+    "points",
+    "abs_tol",
+    "rel_tol",
+    "ordered",
+    "accept",
+    "params",
+    "reference_sql",
+    "flaw_key",
+    "explanation",
+)
+_LONG_TEXT_KEYS = {"prompt", "query", "reference_sql", "explanation"}
 
 
 def header_comment(objectives: str, rationale: str) -> str:
@@ -44,6 +62,40 @@ def spec_yaml(spec: Spec) -> str:
         if key in data:
             data[key] = [_described_first(item) for item in data[key]]
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def questions_yaml(questions: QuestionSet, *, comment: str = "") -> str:
+    """The questions as YAML (``questions:`` and a list), defaults left out; "" when empty."""
+    if not questions.questions:
+        return ""
+    data = questions.model_dump(mode="json", exclude_defaults=True)
+    items = [_question(item) for item in data.get("questions", [])]
+    text = yaml.dump(
+        {"questions": items}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
+    head = "".join(
+        f"# {line}".rstrip() + "\n"
+        for line in textwrap.wrap(_printable(comment), COMMENT_WIDTH - 2)
+    )
+    return head + text
+
+
+def _question(item: dict[str, Any]) -> dict[str, Any]:
+    ordered = {key: item.pop(key) for key in _QUESTION_ORDER if key in item}
+    ordered.update(item)
+    for param in ordered.get("params", []):
+        param["query"] = _block(param["query"])
+    for key in _LONG_TEXT_KEYS & ordered.keys():
+        ordered[key] = _block(ordered[key])
+    return ordered
+
+
+class _Block(str):
+    """Text written as a literal block: SQL and long prompts read best on lines of their own."""
+
+
+def _block(text: str) -> str:
+    return _Block(text) if "\n" in text or len(text) > _FLOW_MAX_CHARS else text
 
 
 def _table(table: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +147,7 @@ def _is_short(data: Any) -> bool:
 def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
     # SQL and expressions read best on a line of their own.
     flow = (
-        not ({"query", "expression"} & data.keys())
+        not ({"query", "expression", "prompt", "reference_sql"} & data.keys())
         and all(
             _is_scalar(v) or (isinstance(v, list) and all(_is_scalar(x) for x in v))
             for v in data.values()
@@ -115,6 +167,10 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
+def _represent_block(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style="|")
+
+
 def _represent_float(dumper: yaml.SafeDumper, data: float) -> yaml.Node:
     # 51 rather than 51.0: the model turns it back into a float on loading.
     if data.is_integer() and abs(data) < 1e15:
@@ -125,4 +181,5 @@ def _represent_float(dumper: yaml.SafeDumper, data: float) -> yaml.Node:
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_Block, _represent_block)
 _Dumper.add_representer(float, _represent_float)

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import decimal
 import math
-import re
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
@@ -30,12 +28,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from datagen_lti.synth import sandbox
 from datagen_lti.synth.errors import SpecError
 from datagen_lti.synth.schema import DatasetSchema
 
 SQL_TIMEOUT_SECONDS = 10.0
 SQL_MEMORY_LIMIT = "512MB"
-MAX_SQL_LENGTH = 5_000
+MAX_SQL_LENGTH = sandbox.MAX_SQL_LENGTH
 
 NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 
@@ -179,36 +178,9 @@ class GroupSizeSpreadCheck(_Closed):
         return self
 
 
-_WRITE_OR_FILE = re.compile(
-    r"\b(read_\w+|\w+_scan|glob|sniff_csv|parquet_\w+|copy|attach|install|load|export|import|pragma)\s*\(",
-    re.IGNORECASE,
-)
-
-
 def validate_select(query: str) -> str:
     """Return ``query`` if it is one read-only SELECT; raise ``ValueError`` saying what to change."""
-    import duckdb  # imported lazily: only specs with SQL checks need it
-
-    text = query.strip().rstrip(";").strip()
-    if not text:
-        raise ValueError("the query is empty; write one SELECT returning a single value")
-    if len(text) > MAX_SQL_LENGTH:
-        raise ValueError(f"the query is longer than {MAX_SQL_LENGTH} characters")
-    try:
-        statements = duckdb.extract_statements(text)
-    except duckdb.Error as exc:
-        raise ValueError(f"the query does not parse: {_first_line(exc)}") from exc
-    if len(statements) != 1:
-        raise ValueError(f"the query holds {len(statements)} statements; write exactly one SELECT")
-    if statements[0].type != duckdb.StatementType.SELECT:
-        kind = statements[0].type.name
-        raise ValueError(f"only a SELECT is allowed, not {kind}; checks never change data")
-    match = _WRITE_OR_FILE.search(text)
-    if match:
-        raise ValueError(
-            f"{match.group(1)}() is not allowed: a check reads only the dataset's tables"
-        )
-    return text
+    return sandbox.validate_select(query)
 
 
 class SqlCheck(_Closed):
@@ -388,6 +360,7 @@ class _Runner:
         self.tables = tables
         self.schema = schema
         self.path = path
+        self._sandbox: sandbox.Sandbox | None = None  # one connection for all SQL checks
 
     def table(self, index: int, field_name: str, name: str) -> pa.Table:
         if name not in self.tables:
@@ -574,7 +547,14 @@ class _Runner:
         return label, observed, not problems, message
 
     def _sql(self, index: int, check: SqlCheck) -> tuple:
-        value = run_select(check.query, self.tables, path=f"{self.path}.{index}.query")
+        if self._sandbox is None:
+            limits = sandbox.SandboxLimits(
+                timeout_seconds=SQL_TIMEOUT_SECONDS, memory_limit=SQL_MEMORY_LIMIT
+            )
+            self._sandbox = sandbox.Sandbox(self.tables, limits=limits)
+        value = run_select(
+            check.query, self.tables, path=f"{self.path}.{index}.query", box=self._sandbox
+        )
         label = "sql"
         if check.expect_true is not None:
             if not isinstance(value, bool | np.bool_) and value is not None:
@@ -604,55 +584,32 @@ class _Runner:
 
 
 def run_select(
-    query: str, tables: Mapping[str, pa.Table], *, path: str = "query", timeout: float | None = None
+    query: str,
+    tables: Mapping[str, pa.Table],
+    *,
+    path: str = "query",
+    timeout: float | None = None,
+    box: sandbox.Sandbox | None = None,
 ) -> Any:
-    """Run one validated SELECT over ``tables`` in a sandboxed DuckDB; return its single value."""
-    import duckdb  # imported lazily: only specs with SQL checks need it
+    """Run one SELECT over ``tables`` in the sandbox; return its single value.
 
-    try:
-        text = validate_select(query)
-    except ValueError as exc:
-        raise SpecError(path, str(exc)) from exc
-    connection = duckdb.connect(
-        ":memory:",
-        config={
-            # No files, no network, no extensions: the query sees only the registered tables.
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "threads": 1,
-            "memory_limit": SQL_MEMORY_LIMIT,
-            "lock_configuration": True,
-        },
+    ``box``: an open sandbox over the same tables, so several checks share one connection.
+    """
+    limits = sandbox.SandboxLimits(
+        timeout_seconds=timeout or SQL_TIMEOUT_SECONDS, memory_limit=SQL_MEMORY_LIMIT
     )
-    timer = threading.Timer(timeout or SQL_TIMEOUT_SECONDS, connection.interrupt)
+    own = box is None or timeout is not None
+    runner = sandbox.Sandbox(tables, limits=limits) if own else box
     try:
-        for name, table in tables.items():
-            connection.register(name, table)
-        timer.start()
-        try:
-            rows = connection.execute(text).fetchmany(2)
-            columns = len(connection.description or ())
-        except duckdb.InterruptException as exc:
-            raise SpecError(
-                path, f"the query ran longer than {timeout or SQL_TIMEOUT_SECONDS:g} s; simplify it"
-            ) from exc
-        except duckdb.Error as exc:
-            raise SpecError(path, f"the query failed: {_first_line(exc)}") from exc
+        return runner.raw_value(query)
+    except sandbox.QueryError as exc:
+        message = exc.message
+        if exc.reason == "timeout":
+            message = f"the query ran longer than {limits.timeout_seconds:g} s; simplify it"
+        raise SpecError(path, message) from exc
     finally:
-        timer.cancel()
-        connection.close()
-    if len(rows) != 1 or columns != 1:
-        raise SpecError(
-            path,
-            f"the query returned {'more than one' if len(rows) > 1 else len(rows)} row(s) "
-            f"and {columns} column(s); it must return exactly one row with one value",
-        )
-    return rows[0][0]
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if own:
+            runner.close()
 
 
 def run_checks(
@@ -664,4 +621,8 @@ def run_checks(
 ) -> CheckReport:
     """Evaluate every check against ``tables``; raise ``SpecError`` only for faults of the spec."""
     runner = _Runner(tables, schema, path)
-    return CheckReport(results=[runner.run(i, check) for i, check in enumerate(checks)])
+    try:
+        return CheckReport(results=[runner.run(i, check) for i, check in enumerate(checks)])
+    finally:
+        if runner._sandbox is not None:
+            runner._sandbox.close()

@@ -1,8 +1,10 @@
 """A newcomer clicks through the product in a real browser, inside the demo LMS's iframe.
 
-Instructor: deep linking creates an assignment, an example spec is loaded, checked
-and approved. Learner: launches, sees their dataset and downloads it. Screenshots
-of each step go to the test's temporary folder (kept by pytest for inspection).
+Instructor: deep linking creates an assignment, an example spec (with its questions)
+is loaded, checked and approved. Learner: launches, sees their dataset, downloads it,
+runs a query on it, submits answers and sees feedback; the score reaches the demo
+LMS's gradebook. Screenshots of each step go to the test's temporary folder (kept by
+pytest for inspection).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from courses.models import IssuedDataset, SpecVersion
+from courses.models import IssuedDataset, SpecVersion, Submission
 from tests.services import service_unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -119,3 +121,30 @@ def test_newcomer_clicks_through_instructor_and_learner(
     issued = IssuedDataset.objects.get()
     assert issued.download_count == 1
     assert issued.learner.name != "" and issued.assignment.title == "Retail joins"
+
+    # Questions: run a query on their own data, then submit answers from their own key.
+    tool.get_by_role("heading", name="Questions").wait_for()
+    key = issued.answer_key
+    questions = issued.spec_version.questions["questions"]
+    sql_question = next(q for q in questions if q["type"] == "sql")
+    area = tool.locator(f"#answer-{sql_question['id']}")
+    area.fill("SELECT count(*) AS n FROM orders")
+    tool.locator(f"#q-{sql_question['id']} button.run-sql").click()
+    tool.locator(f"#q-{sql_question['id']} .run-result table").wait_for()
+    shot("06-query-run")
+    area.fill(sql_question["reference_sql"] if "$" not in sql_question["reference_sql"] else "")
+    first = next(q for q in questions if q["type"] == "number")
+    tool.locator(f"#answer-{first['id']}").fill(str(key["answers"][first["id"]]))
+    tool.locator("button", has_text="Submit attempt 1").click()
+    tool.get_by_role("heading", name="Your attempts").wait_for()
+    tool.locator("text=Attempt 1 submitted").wait_for()
+    submission = Submission.objects.get()
+    # The default feedback policy shows the score only.
+    tool.locator("#results strong", has_text=f"{submission.score:.2f}").wait_for()
+    shot("07-feedback")
+    assert submission.results[first["id"]]["correct"] is True
+    assert submission.passback_status == Submission.Passback.SENT, submission.passback_error
+
+    page.goto(f"{live_server.url}/demo/gradebook/")
+    page.locator("table.demo-gradebook strong", has_text=f"{submission.score:g}").wait_for()
+    shot("08-demo-gradebook")

@@ -1,4 +1,9 @@
-"""A tiny OpenAI-compatible chat completions server on loopback, with canned replies."""
+"""A tiny OpenAI-compatible chat completions server on loopback, with canned replies.
+
+Requests for a question set (structured output named ``question_set``) are
+answered from their own list of replies and recorded apart, so a test of the
+spec conversation sees only its own requests.
+"""
 
 from __future__ import annotations
 
@@ -44,17 +49,31 @@ def spec_reply(spec: dict) -> Canned:
     return completion(json.dumps(spec))
 
 
+def questions_reply(questions: dict) -> Canned:
+    """A completion whose content is a question set as JSON."""
+    return completion(json.dumps(questions))
+
+
 def error(status: int, message: str, code: str | None = None) -> Canned:
     """An OpenAI-style error reply."""
     return Canned(status, {"error": {"message": message, "type": "test_error", "code": code}})
 
 
+# Without canned question replies, a question request gets a 400 (not retried by the SDK).
+NO_QUESTIONS = Canned(400, {"error": {"message": "no question replies", "type": "test_error"}})
+
+
 @dataclass
 class ChatServer:
-    """Serves ``replies`` in order to ``POST /v1/chat/completions``; the last one repeats."""
+    """Serves ``replies`` in order to ``POST /v1/chat/completions``; the last one repeats.
+
+    Question-set requests get ``question_replies`` in the same way.
+    """
 
     replies: list[Canned]
-    requests: list[dict] = field(default_factory=list)
+    question_replies: list[Canned] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)  # spec requests
+    question_requests: list[dict] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -82,6 +101,18 @@ class ChatServer:
         index = min(len(self.requests) - 1, len(self.replies) - 1)
         return self.replies[index]
 
+    def next_question_reply(self) -> Canned:
+        if not self.question_replies:
+            return NO_QUESTIONS
+        index = min(len(self.question_requests) - 1, len(self.question_replies) - 1)
+        return self.question_replies[index]
+
+
+def _asks_for_questions(body: Any) -> bool:
+    response_format = body.get("response_format") if isinstance(body, dict) else None
+    schema = (response_format or {}).get("json_schema") or {}
+    return schema.get("name") == "question_set"
+
 
 def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -93,9 +124,13 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             if self.path != "/v1/chat/completions":
                 self._send(Canned(404, {"error": {"message": f"no route {self.path}"}}))
                 return
-            server.requests.append(body)
             server.headers.append({k.lower(): v for k, v in self.headers.items()})
-            reply = server.next_reply()
+            if _asks_for_questions(body):
+                server.question_requests.append(body)
+                reply = server.next_question_reply()
+            else:
+                server.requests.append(body)
+                reply = server.next_reply()
             if reply.body == HANG:
                 server.release.wait(timeout=10)
                 return

@@ -1,4 +1,5 @@
-"""Fixtures of the drafting tests: canned specs, a loopback chat server and clients for it."""
+"""Fixtures of the drafting tests: canned specs and questions, a loopback chat server and
+clients for it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable, Iterator
 import openai
 import pytest
 
-from tests.drafting.chat_server import Canned, ChatServer
+from tests.drafting.chat_server import Canned, ChatServer, questions_reply
 
 # A valid spec as strict structured output sends it: optional fields present as null.
 VALID_SPEC: dict = {
@@ -135,6 +136,62 @@ VALID_SPEC: dict = {
 }
 
 
+def _question(**fields) -> dict:
+    """A question as strict structured output sends it: every optional field present."""
+    empty = {
+        "points": None,
+        "reference_sql": None,
+        "flaw_key": None,
+        "params": None,
+        "abs_tol": None,
+        "rel_tol": None,
+        "accept": None,
+        "ordered": None,
+        "explanation": None,
+    }
+    return {**empty, **fields}
+
+
+# Valid questions on VALID_SPEC's tables: a param, a LEFT JOIN and a SQL answer.
+VALID_QUESTIONS: dict = {
+    "questions": [
+        _question(
+            id="orders_of_customer",
+            prompt="How many orders did customer **{{ customer }}** place?",
+            type="number",
+            params=[{"name": "customer", "query": "SELECT customer_id FROM orders", "pick": None}],
+            reference_sql="SELECT count(*) FROM orders WHERE customer_id = $customer",
+        ),
+        _question(
+            id="never_ordered",
+            prompt="List the `customer_id` of every customer who never ordered.",
+            type="set",
+            points=2,
+            reference_sql="SELECT c.customer_id FROM customers c "
+            "LEFT JOIN orders o ON o.customer_id = c.customer_id WHERE o.order_id IS NULL",
+            explanation="A LEFT JOIN keeps customers without orders, with NULLs on the right.",
+        ),
+        _question(
+            id="amount_by_segment",
+            prompt="Write one SELECT that returns each segment with the total `amount` of its "
+            "orders.",
+            type="sql",
+            points=3,
+            abs_tol=0.01,
+            reference_sql="SELECT c.segment, sum(o.amount) AS amount FROM orders o "
+            "JOIN customers c USING (customer_id) GROUP BY c.segment",
+        ),
+    ]
+}
+
+
+def with_broken_reference_sql() -> dict:
+    """The valid questions with the first one reading a table that does not exist."""
+    questions = copy.deepcopy(VALID_QUESTIONS)
+    questions["questions"][0]["reference_sql"] = "SELECT count(*) FROM clients"
+    return questions
+
+
 def with_dangling_foreign_key() -> dict:
     """The valid spec with orders.customer_id pointing at a table that does not exist."""
     spec = copy.deepcopy(VALID_SPEC)
@@ -151,11 +208,16 @@ def with_unmeetable_check() -> dict:
 
 @pytest.fixture
 def chat_server() -> Iterator[Callable[..., ChatServer]]:
-    """Start a loopback chat server with the given replies; stopped after the test."""
+    """Start a loopback chat server with the given replies; stopped after the test.
+
+    Question-set requests get ``questions`` (by default VALID_QUESTIONS, which fit VALID_SPEC).
+    """
     servers: list[ChatServer] = []
 
-    def start(*replies: Canned) -> ChatServer:
-        server = ChatServer(list(replies)).start()
+    def start(*replies: Canned, questions: tuple[Canned, ...] | None = None) -> ChatServer:
+        if questions is None:
+            questions = (questions_reply(VALID_QUESTIONS),)
+        server = ChatServer(list(replies), question_replies=list(questions)).start()
         servers.append(server)
         return server
 

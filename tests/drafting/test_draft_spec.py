@@ -51,6 +51,7 @@ def test_without_an_api_key_the_templates_draft(closed_port):
     )
     assert draft.source == "template"
     assert draft.spec.title == "Week 1"
+    assert draft.questions.questions  # the template's questions come along
 
 
 def test_with_an_api_key_the_model_drafts(chat_server):
@@ -71,6 +72,8 @@ def test_with_an_api_key_the_model_drafts(chat_server):
     assert server.headers[0]["authorization"] == "Bearer sk-from-settings"
     assert server.requests[0]["model"] == "test-model"
     assert steps[0].startswith("Asking the language model")
+    assert len(draft.questions.questions) == 3
+    assert len(server.question_requests) == 1
 
 
 def test_a_blank_model_name_is_a_configuration_error():

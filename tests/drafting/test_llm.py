@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 
 from datagen_lti.drafting import DraftError
 from datagen_lti.drafting.llm import draft_with_llm
+from datagen_lti.grading import load_questions
+from datagen_lti.grading.questions import question_set_json_schema
 from datagen_lti.synth import load_spec
 from datagen_lti.synth.loading import spec_from_data
-from tests.drafting.chat_server import completion, spec_reply
-from tests.drafting.conftest import VALID_SPEC, with_dangling_foreign_key, with_unmeetable_check
+from tests.drafting.chat_server import completion, error, questions_reply, spec_reply
+from tests.drafting.conftest import (
+    VALID_QUESTIONS,
+    VALID_SPEC,
+    with_broken_reference_sql,
+    with_dangling_foreign_key,
+    with_unmeetable_check,
+)
 
 OBJECTIVES = "Learners join orders to customers and find the customers who never ordered."
 
@@ -153,3 +162,121 @@ def test_a_refusal_stops_at_once(chat_server, client_for):
         draft_with_llm(OBJECTIVES, client=client_for(server.base_url), model="m")
     assert info.value.reason == "refused"
     assert len(server.requests) == 1
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def test_the_model_drafts_questions_on_the_accepted_spec(chat_server, client_for):
+    server = chat_server(spec_reply(VALID_SPEC))
+    steps = []
+    draft = draft_with_llm(
+        OBJECTIVES,
+        client=client_for(server.base_url),
+        model="test-model",
+        progress=lambda fraction, message: steps.append((fraction, message)),
+    )
+    assert len(server.requests) == 1 and len(server.question_requests) == 1
+    assert [q.id for q in draft.questions.questions] == [
+        "orders_of_customer",
+        "never_ordered",
+        "amount_by_segment",
+    ]
+    assert draft.question_attempts == 1
+    assert load_questions(draft.questions_text).sha256 == draft.questions.sha256
+    assert draft.questions_text.startswith("# Questions drafted by the language model test-model")
+    assert "It comes with 3 questions, whose answer keys were computed" in draft.rationale
+    assert "Drafting questions (1 of 3)" in [message for _, message in steps]
+    assert steps[-1] == (1.0, "Draft ready")
+    assert [f for f, _ in steps] == sorted(f for f, _ in steps)
+
+
+def test_the_questions_request_describes_the_drafted_tables(chat_server, client_for):
+    server = chat_server(spec_reply(VALID_SPEC))
+    draft_with_llm(OBJECTIVES, client=client_for(server.base_url), model="m")
+    request = server.question_requests[0]
+    assert request["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "question_set",
+            "strict": True,
+            "schema": question_set_json_schema(strict=True),
+        },
+    }
+    system, user = request["messages"]
+    for term in ("{{ name }}", "$name", "reference_sql", "flaw_key", "abs_tol", "sql"):
+        assert term in system["content"], term
+    assert f"<<<\n{OBJECTIVES}\n>>>" in user["content"]
+    assert "- customers (60 rows): customer_id BIGINT primary key" in user["content"]
+    assert "customer_id BIGINT references customers.customer_id" in user["content"]
+    assert "segment VARCHAR (Consumer | Business)" in user["content"]
+
+
+def test_a_broken_reference_query_is_sent_back_and_repaired(chat_server, client_for):
+    server = chat_server(
+        spec_reply(VALID_SPEC),
+        questions=(questions_reply(with_broken_reference_sql()), questions_reply(VALID_QUESTIONS)),
+    )
+    draft = draft_with_llm(OBJECTIVES, client=client_for(server.base_url), model="m")
+    assert len(server.question_requests) == 2
+    repair = server.question_requests[1]["messages"]
+    assert json.loads(repair[-2]["content"]) == with_broken_reference_sql()
+    assert repair[-1]["role"] == "user"
+    assert repair[-1]["content"].startswith("Those questions cannot be used: on a sample dataset")
+    assert "Question 1 (orders_of_customer)" in repair[-1]["content"]
+    assert "there is no table clients" in repair[-1]["content"]
+    assert draft.question_attempts == 2
+    assert len(draft.questions.questions) == 3
+    assert "3 questions after 1 correction" in draft.rationale
+
+
+def test_invalid_questions_are_sent_back_with_the_question_at_fault(chat_server, client_for):
+    unknown_param = copy.deepcopy(VALID_QUESTIONS)
+    unknown_param["questions"][1]["prompt"] = "Which customers of {{ city }} never ordered?"
+    server = chat_server(
+        spec_reply(VALID_SPEC),
+        questions=(questions_reply(unknown_param), questions_reply(VALID_QUESTIONS)),
+    )
+    draft = draft_with_llm(OBJECTIVES, client=client_for(server.base_url), model="m")
+    problem = server.question_requests[1]["messages"][-1]["content"]
+    assert "invalid at `question 2`" in problem
+    assert "no param is named 'city'" in problem
+    assert draft.question_attempts == 2
+
+
+def test_a_null_key_on_the_sample_is_a_repair_round(chat_server, client_for):
+    nothing = copy.deepcopy(VALID_QUESTIONS)
+    nothing["questions"][0]["reference_sql"] = "SELECT avg(amount) FROM orders WHERE amount < 0"
+    server = chat_server(
+        spec_reply(VALID_SPEC),
+        questions=(questions_reply(nothing), questions_reply(VALID_QUESTIONS)),
+    )
+    draft = draft_with_llm(OBJECTIVES, client=client_for(server.base_url), model="m")
+    problem = server.question_requests[1]["messages"][-1]["content"]
+    assert "Question 1 (orders_of_customer) has a NULL key" in problem
+    assert draft.question_attempts == 2
+
+
+def test_questions_that_never_work_leave_the_spec_draft_with_a_note(chat_server, client_for):
+    server = chat_server(
+        spec_reply(VALID_SPEC), questions=(questions_reply(with_broken_reference_sql()),)
+    )
+    draft = draft_with_llm(OBJECTIVES, client=client_for(server.base_url), model="m", max_repairs=2)
+    assert len(server.question_requests) == 3
+    assert draft.spec.sha256 == spec_from_data(VALID_SPEC).sha256
+    assert draft.questions.questions == []
+    assert draft.questions_text == ""
+    assert draft.question_attempts == 3
+    assert "No questions are attached" in draft.rationale
+    assert "still unusable after 3 attempts" in draft.rationale
+    assert "there is no table clients" in draft.rationale
+    assert load_spec(draft.text).sha256 == draft.spec.sha256  # the note sits in the comment
+
+
+def test_a_failing_questions_request_keeps_the_spec(chat_server, client_for):
+    server = chat_server(spec_reply(VALID_SPEC), questions=(error(400, "schema too large"),))
+    draft = draft_with_llm(OBJECTIVES, client=client_for(server.base_url), model="m")
+    assert len(server.question_requests) == 1
+    assert draft.questions.questions == []
+    assert "No questions are attached: The language model service refused" in draft.rationale
+    assert "start from a template" not in draft.rationale

@@ -9,6 +9,8 @@ import pytest
 from datagen_lti.drafting import DraftError, draft_offline
 from datagen_lti.drafting.offline import EXAMPLES_DIR
 from datagen_lti.drafting.scenarios import KEYWORDS, score_objectives
+from datagen_lti.grading import load_questions
+from datagen_lti.grading.files import questions_path_for
 from datagen_lti.synth import load_spec, load_spec_file
 
 OBJECTIVES = {
@@ -37,7 +39,9 @@ def test_each_scenario_is_chosen_for_its_objectives(scenario):
 
 
 def test_every_scenario_has_keywords_and_an_example():
-    assert set(KEYWORDS) == {p.stem for p in EXAMPLES_DIR.glob("*.yaml")}
+    assert set(KEYWORDS) == {
+        p.stem for p in EXAMPLES_DIR.glob("*.yaml") if ".questions." not in p.name
+    }
 
 
 def test_the_rationale_names_the_words_that_decided():
@@ -114,3 +118,35 @@ def test_a_broken_template_is_a_clear_error(tmp_path):
     (tmp_path / "retail.yaml").write_text("spec_version: 1\ntitle: Broken\ntables: {}\n")
     with pytest.raises(DraftError, match="retail.yaml is not a valid spec"):
         draft_offline(OBJECTIVES["retail"], examples_dir=tmp_path)
+
+
+@pytest.mark.parametrize("scenario", sorted(OBJECTIVES))
+def test_the_scenarios_questions_come_with_the_draft(scenario):
+    path = questions_path_for(EXAMPLES_DIR / f"{scenario}.yaml")
+    draft = draft_offline(OBJECTIVES[scenario])
+    assert draft.questions_text == path.read_text(encoding="utf-8")
+    assert draft.questions == load_questions(path.read_text(encoding="utf-8"))
+    assert len(draft.questions.questions) >= 3
+    assert draft.question_attempts == 0
+    assert f"({path.name}) come with it" in draft.rationale
+
+
+def test_a_template_without_questions_drafts_without_them(tmp_path):
+    shutil.copy(EXAMPLES_DIR / "housing.yaml", tmp_path / "housing.yaml")
+    draft = draft_offline(OBJECTIVES["housing"], examples_dir=tmp_path)
+    assert draft.spec.title == "Housing prices"
+    assert draft.questions.questions == []
+    assert draft.questions_text == ""
+    assert "The template has no questions" in draft.rationale
+
+
+def test_a_broken_questions_file_costs_only_the_questions(tmp_path):
+    shutil.copy(EXAMPLES_DIR / "retail.yaml", tmp_path / "retail.yaml")
+    (tmp_path / "retail.questions.yaml").write_text(
+        "questions:\n  - id: q1\n    prompt: How many orders are there?\n    type: number\n"
+    )
+    draft = draft_offline(OBJECTIVES["retail"], examples_dir=tmp_path)
+    assert draft.spec.title == "Retail orders"
+    assert draft.questions.questions == []
+    assert "retail.questions.yaml is not valid" in draft.rationale
+    assert "reference_sql or flaw_key" in draft.rationale

@@ -14,7 +14,6 @@ from tests import factories
 @pytest.fixture
 def populated(db) -> None:
     factories.submission()
-    factories.question()
     factories.enrollment()
     factories.job_run()
 
