@@ -41,9 +41,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install ## Generation and export benchmarks (ratios against baselines measured in the same run)
+bench: install ## Generation, export and grading benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python benchmarks/generate.py
 	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/grading.py
 
 clean:
 	rm -rf var/test-db.sqlite3 .pytest_cache .ruff_cache

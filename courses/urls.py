@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from courses.views import grades, home, instructor, learner
+from courses.views import grades, home, instructor, learner, trace
 
 app_name = "courses"
 
@@ -112,5 +112,10 @@ urlpatterns = [
         "a/<uuid:assignment_uuid>/manage/grades.csv",
         grades.instructor_grades_csv,
         name="instructor_grades_csv",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/trace/",
+        trace.instructor_trace,
+        name="instructor_trace",
     ),
 ]

@@ -246,13 +246,14 @@ def submission_passback_request(*, submission: Submission, force: bool = False) 
     """Queue the score of a graded submission for the LMS; None when nothing is to be sent."""
     from courses.jobs import job_enqueue
 
-    if already_sent(submission) and not force:
-        return None
     assignment = submission.assignment
     if not (assignment.lineitem_url or assignment.course.lineitems_url):
-        Submission.objects.filter(pk=submission.pk).update(
-            passback_status=Submission.Passback.NOT_NEEDED
-        )
+        if submission.passback_status != Submission.Passback.NOT_NEEDED:
+            Submission.objects.filter(pk=submission.pk).update(
+                passback_status=Submission.Passback.NOT_NEEDED
+            )
+        return None
+    if already_sent(submission) and not force:
         return None
     Submission.objects.filter(pk=submission.pk).update(
         passback_status=Submission.Passback.PENDING, passback_error=""

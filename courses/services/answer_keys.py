@@ -9,8 +9,10 @@ regenerated from the recorded seed by the caller.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import json
 import logging
 from typing import Any
 
@@ -44,7 +46,13 @@ def version_questions(version: SpecVersion | None) -> QuestionSet:
     """The question set stored on a spec version (empty when it has none)."""
     if version is None or not version.questions:
         return EMPTY
-    return questions_from_data(version.questions)
+    return _stored_questions(version.questions_sha256, json.dumps(version.questions))
+
+
+@functools.lru_cache(maxsize=64)
+def _stored_questions(sha256: str, document: str) -> QuestionSet:
+    # Validated when saved: parsed once per process and hash, SQL not parsed again.
+    return questions_from_data(json.loads(document), trusted=True)
 
 
 def approved_questions(assignment: Assignment) -> tuple[QuestionSet, SpecVersion | None]:

@@ -28,15 +28,7 @@ from courses.services.answer_keys import (
 from courses.services.datasets import regenerate
 from courses.services.variants import learner_seed_key
 from datagen_lti.grading import AnswerKey, QuestionSet, grade_answers
-from datagen_lti.grading.compare import (
-    AnswerFormatError,
-    Tolerance,
-    number_matches,
-    parse_grid,
-    set_matches,
-    table_matches,
-    text_matches,
-)
+from datagen_lti.grading.compare import answer_token
 from datagen_lti.grading.grade import MAX_ANSWER_CHARS
 from datagen_lti.synth.sandbox import QueryResult, Sandbox
 
@@ -87,6 +79,12 @@ def issued_answer_key(issued: IssuedDataset, questions: QuestionSet) -> dict[str
     )
     issued.answer_key, issued.questions_sha256, issued.tables_files = key, questions.sha256, files
     return key
+
+
+def issued_key_refresh(*, issued: IssuedDataset) -> dict[str, Any]:
+    """Bring an issued dataset's key up to date with the approved questions."""
+    questions, _ = approved_questions(issued.assignment)
+    return issued_answer_key(issued, questions)
 
 
 def learner_query_run(*, issued: IssuedDataset, sql: str) -> QueryResult:
@@ -183,7 +181,7 @@ def submission_create(
 def submission_grade(*, submission: Submission) -> Submission:
     """Grade a submission against its learner's key; queue the score for the LMS."""
     submission = Submission.objects.select_related(
-        "assignment", "learner__registration", "issued_dataset__spec_version"
+        "assignment__course", "learner__registration", "issued_dataset__spec_version"
     ).get(pk=submission.pk)
     assignment, issued = submission.assignment, submission.issued_dataset
     issued.assignment = assignment
@@ -228,7 +226,8 @@ def submission_grade(*, submission: Submission) -> Submission:
     submission.grading_error = ""
     if not unchanged:
         submission.graded_at = timezone.now()
-    submission.full_clean()
+    # Only graded fields change here; the unique attempt number was checked on creation.
+    submission.full_clean(validate_unique=False, validate_constraints=False)
     submission.save()
     grade_passback_request(assignment=assignment, learner=submission.learner)
     return submission
@@ -281,45 +280,35 @@ def integrity_flags(
     results: Mapping[str, Any],
     answers: Mapping[str, Any],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Wrong answers that equal another learner's key: ``{question id: [{learner, name}]}``."""
+    """Wrong answers that equal another learner's key: ``{question id: [{learner, name}]}``.
+
+    Keys are compared in their canonical form (``answer_token``), by the database.
+    """
     flags: dict[str, list[dict[str, Any]]] = {}
     for question in questions.questions:
         result = results.get(question.id) or {}
-        if result.get("correct") or not result.get("answered") or question.type == "sql":
+        if result.get("correct") or not result.get("answered"):
             continue
-        others = (
+        token = answer_token(question.type, answers.get(question.id))
+        if token is None:
+            continue
+        matches = (
             IssuedDataset.objects.filter(
-                assignment=assignment, is_current=True, questions_sha256=questions.sha256
+                assignment=assignment,
+                is_current=True,
+                questions_sha256=questions.sha256,
+                **{f"answer_key__tokens__{question.id}": token},
             )
             .exclude(learner=learner)
-            .values_list("learner_id", "learner__name", f"answer_key__answers__{question.id}")
+            .values_list("learner_id", "learner__name")[:10]
         )
-        matches = [
+        found = [
             {"learner_id": other_id, "name": name or f"learner {other_id}"}
-            for other_id, name, expected in others
-            if expected is not None and _matches(question, answers.get(question.id), expected)
+            for other_id, name in matches
         ]
-        if matches:
-            flags[question.id] = matches[:10]
+        if found:
+            flags[question.id] = found
     return flags
-
-
-def _matches(question, answer: Any, expected: Any) -> bool:
-    tolerance = Tolerance(question.abs_tol, question.rel_tol)
-    try:
-        if question.type == "number":
-            return number_matches(answer, expected, tolerance)
-        if question.type == "text":
-            return text_matches(answer, expected)
-        if question.type == "set":
-            return set_matches(answer, expected)[0]
-        if question.type == "table":
-            return table_matches(
-                parse_grid(answer), expected, ordered=question.ordered, tolerance=tolerance
-            )[0]
-    except (AnswerFormatError, TypeError, ValueError):
-        return False
-    return False
 
 
 def assignment_regrade(

@@ -24,7 +24,12 @@ from courses.services.datasets import (
     dataset_file,
     dataset_mark_downloaded,
 )
-from courses.services.grading import SubmissionRefused, learner_query_run, submission_create
+from courses.services.grading import (
+    SubmissionRefused,
+    issued_key_refresh,
+    learner_query_run,
+    submission_create,
+)
 from datagen_lti.synth.sandbox import QueryError
 
 MAX_RUN_SQL_CHARS = 5_000
@@ -72,6 +77,7 @@ def learner_assignment(request: HttpRequest, assignment_uuid: UUID) -> HttpRespo
 
 def _questions_context(request: HttpRequest, issued) -> dict:
     assignment, learner = request.assignment, request.learner
+    issued_key_refresh(issued=issued)  # the questions may have changed since it was issued
     questions = selectors.learner_questions(assignment=assignment, issued=issued)
     submissions = list(selectors.learner_submissions(assignment=assignment, learner=learner))
     latest = submissions[0] if submissions else None

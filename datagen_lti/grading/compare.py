@@ -199,12 +199,9 @@ def table_matches(
     key_rows = key.get("rows") or []
     width = len(key.get("columns") or (key_rows[0] if key_rows else []))
     rows = answer_rows
-    # A pasted header row: one row more than the key, whose first row is not data-like.
-    if header_allowed and len(rows) == len(key_rows) + 1 and rows:
-        header = [normalise_text(c) for c in rows[0]]
-        names = [normalise_text(c) for c in key.get("columns") or []]
-        if header == names or not _row_matches_any(rows[0], key_rows, tolerance):
-            rows = rows[1:]
+    # A pasted header row: one row more than the key, whose first row is column names.
+    if header_allowed and len(rows) == len(key_rows) + 1 and rows and _is_header(rows[0], key):
+        rows = rows[1:]
     if any(len(row) != width for row in rows):
         widths = sorted({len(row) for row in rows})
         return False, f"rows have {', '.join(map(str, widths))} column(s); expected {width}"
@@ -230,12 +227,25 @@ def table_matches(
     return False, f"{unmatched} row(s) differ from the expected result"
 
 
+def _is_header(row: Sequence[Any], key: dict[str, Any]) -> bool:
+    """The key's column names, or text only where the key has numbers (not a NULL group)."""
+    names = [normalise_text(c) for c in key.get("columns") or []]
+    if [normalise_text(c) for c in row] == names:
+        return True
+    tokens = [cell_token(c) for c in row]
+    if any(kind != 2 for kind, _ in tokens):
+        return False  # a number or a NULL: a data row, e.g. the NULL group left in
+    key_rows = key.get("rows") or []
+    numeric = [
+        j
+        for j in range(len(row))
+        if key_rows and all(j < len(r) and cell_token(r[j])[0] == 1 for r in key_rows)
+    ]
+    return bool(numeric)
+
+
 def _row_equal(row: Sequence[Any], expected: Sequence[Any], tolerance: Tolerance) -> bool:
     return all(cells_equal(a, k, tolerance) for a, k in zip(row, expected, strict=True))
-
-
-def _row_matches_any(row: Sequence[Any], key_rows: list, tolerance: Tolerance) -> bool:
-    return any(len(k) == len(row) and _row_equal(row, k, tolerance) for k in key_rows)
 
 
 def _greedy_unmatched(rows: list, key_rows: list, tolerance: Tolerance) -> int:
@@ -249,3 +259,25 @@ def _greedy_unmatched(rows: list, key_rows: list, tolerance: Tolerance) -> int:
         else:
             unmatched += 1
     return unmatched
+
+
+def answer_token(question_type: str, value: Any) -> str | None:
+    """A canonical form of an answer or key, so equal answers compare equal as text.
+
+    Used to find which learner's key a wrong answer equals; None when the value cannot be
+    read as its type (or the type is ``sql``, whose answers are queries).
+    """
+    try:
+        if question_type == "number":
+            number = parse_number(value)
+            return "null" if number is None else f"{number:.9g}"
+        if question_type == "text":
+            return "null" if is_null(value) else normalise_text(value)
+        if question_type == "set":
+            return "\x1f".join(sorted(repr(set_token(v)) for v in parse_set(value)))
+        if question_type == "table":
+            grid = parse_grid(value)
+            return "\x1e".join(sorted(repr(_row_token(row)) for row in grid))
+    except (AnswerFormatError, TypeError, ValueError):
+        return None
+    return None

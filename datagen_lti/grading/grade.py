@@ -111,9 +111,7 @@ def _grade_one(
     if isinstance(answer, str) and len(answer) > MAX_ANSWER_CHARS:
         return result(False, None, f"the answer is longer than {MAX_ANSWER_CHARS:,} characters")
     if answer is None or (isinstance(answer, str) and not answer.strip()):
-        # An empty answer is right only where the key itself is NULL.
-        if question.type in ("number", "text") and expected is None:
-            return result(True, "NULL")
+        # Left empty is not answered, even where the key is NULL: that answer is written NULL.
         return result(False, None, "not answered", answered=False)
     tolerance = Tolerance(question.abs_tol, question.rel_tol)
     try:

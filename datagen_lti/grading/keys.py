@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from datagen_lti.grading.compare import answer_token
 from datagen_lti.grading.questions import PLACEHOLDER, Question, QuestionSet
 from datagen_lti.synth.sandbox import (
     DEFAULT_LIMITS,
@@ -45,6 +46,9 @@ class AnswerKey:
     questions_sha256: str
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     answers: dict[str, Any] = field(default_factory=dict)
+    # Canonical forms of the keys (``answer_token``): a wrong answer equal to another
+    # learner's token is found by the database, without reading every key.
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +56,7 @@ class AnswerKey:
             "questions_sha256": self.questions_sha256,
             "params": self.params,
             "answers": self.answers,
+            "tokens": self.tokens,
         }
 
     @classmethod
@@ -60,6 +65,7 @@ class AnswerKey:
             questions_sha256=str(data.get("questions_sha256", "")),
             params=dict(data.get("params") or {}),
             answers=dict(data.get("answers") or {}),
+            tokens=dict(data.get("tokens") or {}),
         )
 
 
@@ -98,6 +104,9 @@ def compute_answer_key(
                 raw_params = _pick_params(question, box, streams)
                 key.params[question.id] = {name: jsonable(v) for name, v in raw_params.items()}
                 key.answers[question.id] = _expected(question, box, raw_params, flaw_manifest)
+                token = answer_token(question.type, key.answers[question.id])
+                if token is not None:
+                    key.tokens[question.id] = token
             except QueryError as exc:
                 raise AnswerKeyError(number, question.id, exc.message) from exc
     return key

@@ -27,7 +27,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from datagen_lti.synth import sandbox
 from datagen_lti.synth.errors import SpecError
@@ -49,7 +49,9 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 SQL_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _select(query: str) -> str:
+def _select(query: str, info: ValidationInfo | None = None) -> str:
+    if info is not None and (info.context or {}).get("trusted"):
+        return query  # validated when it was saved; parsing again costs a connection per query
     try:
         sandbox.validate_select(query)
     except sandbox.QueryError as exc:
@@ -116,8 +118,8 @@ class Question(Closed):
 
     @field_validator("reference_sql")
     @classmethod
-    def _reference_select(cls, query: str | None) -> str | None:
-        return None if query is None else _select(query)
+    def _reference_select(cls, query: str | None, info: ValidationInfo) -> str | None:
+        return None if query is None else _select(query, info)
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
@@ -129,8 +131,8 @@ class Question(Closed):
             wanted = "set" if self.flaw_key.measure == "keys" else "number"
             if self.type != wanted:
                 raise ValueError(
-                    f"flaw_key with measure {self.flaw_key.measure!r} gives a {wanted}; "
-                    f"set type: {wanted}"
+                    f"flaw_key with measure {self.flaw_key.measure!r} gives a {wanted}, "
+                    f"so the question's type must be {wanted!r}"
                 )
         if self.accept and self.type != "text":
             raise ValueError("accept applies to text questions only")
@@ -200,8 +202,11 @@ def load_questions(text: str | bytes) -> QuestionSet:
     return questions_from_data(parse_document(text))
 
 
-def questions_from_data(data: Any) -> QuestionSet:
-    """Validate parsed data (a list, or a mapping with ``questions``) into a ``QuestionSet``."""
+def questions_from_data(data: Any, *, trusted: bool = False) -> QuestionSet:
+    """Validate parsed data (a list, or a mapping with ``questions``) into a ``QuestionSet``.
+
+    ``trusted``: data this tool stored after validating it; its SQL is not parsed again.
+    """
     if data is None:
         return EMPTY
     if isinstance(data, list):
@@ -221,8 +226,19 @@ def questions_from_data(data: Any) -> QuestionSet:
             for i, item in enumerate(items)
         ]
     data = {"questions": items}
+    seen: dict[Any, int] = {}
+    for number, item in enumerate(items if isinstance(items, list) else [], start=1):
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str) and ident in seen:
+            raise SpecError(
+                f"question {number}.id",
+                f"question {seen[ident]} is already called {ident!r}",
+                "give each question its own id",
+            )
+        if isinstance(ident, str):
+            seen[ident] = number
     try:
-        return QuestionSet.model_validate(data)
+        return QuestionSet.model_validate(data, context={"trusted": trusted})
     except ValidationError as exc:
         error = _to_spec_error(exc, data)
         raise SpecError(_number_path(error.path), error.message, error.hint) from None

@@ -209,6 +209,21 @@ def _validate_distribution(column, path: str) -> None:
         and math.floor(dist.high) < math.ceil(dist.low)
     ):
         raise SpecError(f"{path}.distribution", "the range holds no integer", "widen low..high")
+    if (
+        column.type == "integer"
+        and math.isfinite(lo)
+        and math.isfinite(hi)
+        and math.floor(hi) < math.ceil(lo)
+    ):
+        raise SpecError(f"{path}.min", "min..max holds no whole number", "widen min..max")
+    if column.type == "integer" and dist.kind != "empirical":
+        low, high = int_bounds(column)
+        if low is not None and high is not None and high < low:
+            raise SpecError(
+                f"{path}.min",
+                "min..max and the distribution's range share no whole number",
+                "widen min..max or the distribution's range",
+            )
     if dist.kind in ("poisson", "zipf", "exponential", "lognormal", "pareto") and hi < 0:
         raise SpecError(f"{path}.max", "the distribution is positive but max < 0", "raise max")
 

@@ -306,3 +306,18 @@ def test_strict_output_with_nulls_for_defaults_loads():
     strict = spec_json_schema(strict=True)
     jsonschema.validate(document, strict)
     assert load_spec(json.dumps(document)).table("people").rows == 5
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "{type: integer, distribution: {kind: uniform, low: 1, high: 2}, min: 1.5, max: 1.5}",
+        "{type: integer, distribution: {kind: normal, mean: 0, sd: 1}, min: 0.2, max: 0.8}",
+    ],
+)
+def test_an_integer_range_without_a_whole_number_is_refused(column):
+    error = _error(
+        f"spec_version: 1\ntitle: T\ntables:\n  a:\n    rows: 1\n    columns:\n      c0: {column}\n"
+    )
+    assert error.path == "tables.a.columns.c0.min"
+    assert "no whole number" in error.message
