@@ -148,3 +148,14 @@ def test_newcomer_clicks_through_instructor_and_learner(
     page.goto(f"{live_server.url}/demo/gradebook/")
     page.locator("table.demo-gradebook strong", has_text=f"{submission.score:g}").wait_for()
     shot("08-demo-gradebook")
+
+    # The instructor's gradebook shows the learner's score, their key beside their answers.
+    page.goto(f"{live_server.url}/demo/")
+    page.locator("a.button", has_text="(instructor)").first.click()
+    tool = page.frame_locator("iframe.demo-frame")
+    tool.get_by_role("heading", name="5. Grades").wait_for()
+    tool.locator("#grades td", has_text=f"{submission.score:.2f} / 100").wait_for()
+    shot("09-instructor-grades")
+    tool.locator("#grades a", has_text=submission.learner.name).click()
+    tool.get_by_role("heading", name="Questions and their key").wait_for()
+    shot("10-instructor-learner")

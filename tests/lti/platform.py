@@ -5,6 +5,9 @@ OIDC authorization (signs id_tokens with lti1p3platform), JWKS, OAuth2 token
 (lti1p3platform checks the tool's client assertion against the tool's JWKS URL),
 deep-linking return (lti1p3platform validates the tool's response), AGS line
 items and scores, NRPS memberships in pages, and dynamic registration.
+
+``fail_next`` makes the token or score endpoint answer an error for a number of
+calls before it recovers, as an LMS that is down or overloaded for a while does.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -118,6 +122,15 @@ class _Launch(LTIAdvantageMessageLaunchAbstract):
         )
 
 
+@dataclass
+class _Failure:
+    """An endpoint's injected error: ``status`` and ``body`` for the next ``remaining`` calls."""
+
+    remaining: int
+    status: int
+    body: Any
+
+
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
@@ -148,6 +161,10 @@ class TestPlatform:
         self.registration_token = "registration-token-" + uuid.uuid4().hex
         self.registrations: list[dict[str, Any]] = []
         self.registration_auth: list[str] = []
+        # Calls received per injectable endpoint ("token", "scores"), failed or not.
+        self.calls: Counter[str] = Counter()
+        self._failures: dict[str, _Failure] = {}
+        self._lock = threading.Lock()
         self._server = make_server(
             "127.0.0.1", 0, self._app, server_class=_Server, handler_class=_QuietHandler
         )
@@ -226,6 +243,29 @@ class TestPlatform:
         }
         return claims
 
+    # --- Failure injection -----------------------------------------------------------
+
+    FAILABLE = ("token", "scores")
+
+    def fail_next(self, endpoint: str, *, count: int, status: int, body: Any = None) -> None:
+        """Answer ``status`` (with ``body``) to the next ``count`` calls of ``endpoint``, then recover."""
+        if endpoint not in self.FAILABLE:
+            raise ValueError(f"Unknown endpoint {endpoint!r}; use one of {self.FAILABLE}.")
+        if body is None:
+            body = {"error": f"injected HTTP {status}"}
+        with self._lock:
+            self._failures[endpoint] = _Failure(remaining=count, status=status, body=body)
+
+    def _received(self, endpoint: str) -> tuple[int, dict[str, str], Any] | None:
+        """Count a call of ``endpoint``; the injected answer while one is pending, else None."""
+        with self._lock:
+            self.calls[endpoint] += 1
+            failure = self._failures.get(endpoint)
+            if failure is None or failure.remaining <= 0:
+                return None
+            failure.remaining -= 1
+            return failure.status, {}, failure.body
+
     # --- The HTTP server -------------------------------------------------------------
 
     def _app(self, environ: dict[str, Any], start_response) -> list[bytes]:
@@ -269,6 +309,8 @@ class TestPlatform:
             return self._authorize(environ)
         if path == "/token" and method == "POST":
             self.token_requests.append(environ.get("form", {}).get("scope", ""))
+            if injected := self._received("token"):
+                return injected
             try:
                 return 200, {}, dict(self.conf().get_access_token(environ.get("form", {})))
             except Exception as exc:
@@ -281,6 +323,8 @@ class TestPlatform:
             return 201, {}, self.add_lineitem(**json.loads(body))
         match = re.fullmatch(r"/lineitems/(\d+)/scores", path)
         if match and method == "POST":
+            if injected := self._received("scores"):
+                return injected
             self._bearer(auth, ags + "score")
             if match.group(1) not in self.lineitems:
                 return 404, {}, {"error": "no such line item"}
