@@ -165,6 +165,11 @@ class Assignment(TimestampedModel):
     grade_policy = models.CharField(
         max_length=8, choices=GradePolicy.choices, default=GradePolicy.BEST
     )
+    escape_formulas = models.BooleanField(
+        default=True,
+        help_text="In CSV and Excel downloads, text starting with = + - @ or a tab gets a "
+        "leading apostrophe so that spreadsheets show it instead of running it as a formula.",
+    )
 
     class Meta:
         constraints = [
@@ -384,6 +389,9 @@ class JobRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     requested_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from the process running it."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -433,6 +441,26 @@ class ToolKeyState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kid} ({'current' if self.is_current else 'retired'})"
+
+
+class RegistrationInvite(models.Model):
+    """A one-time token an administrator issues so that one LMS may register dynamically."""
+
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    note = models.CharField(max_length=255, blank=True, help_text="Which LMS it is for.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    registration = models.ForeignKey(
+        LtiTool, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else "open"
+        return f"Registration invite {self.note or self.pk} ({state})"
 
 
 class PlatformRegistration(models.Model):
