@@ -21,17 +21,15 @@ from courses.selectors import FORMAT_LABELS
 from courses.services.datasets import BUNDLE, DatasetIntegrityError
 from courses.services.grading import issued_tables
 from datagen_lti.export.naming import table_file_stem
-from datagen_lti.grading.trace import (
+from datagen_lti.grading.trace import aligned_columns, match_score, row_fingerprints
+from datagen_lti.grading.uploads import (
     DEFAULT_LIMITS,
     TraceLimits,
     Upload,
     UploadedTable,
-    aligned_columns,
     check_size,
-    match_score,
     member_digests,
     read_upload,
-    row_fingerprints,
 )
 from datagen_lti.synth.errors import SpecError
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from courses.lti.access import instructor_required
 from courses.services.trace import NO_MATCH_SHARE, TraceResult, trace_file
-from datagen_lti.grading.trace import DEFAULT_LIMITS, MB, TraceError, check_size
+from datagen_lti.grading.uploads import DEFAULT_LIMITS, MB, TraceError, check_size
 
 TRACE_LIMITS = DEFAULT_LIMITS
 # Room for the multipart envelope (boundaries, headers, the CSRF field) around the file.

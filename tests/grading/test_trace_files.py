@@ -17,15 +17,12 @@ import pytest
 from datagen_lti import synth
 from datagen_lti.export import FORMATS, write_bundle, write_format
 from datagen_lti.grading.trace import (
-    DEFAULT_LIMITS,
-    TraceError,
     aligned_columns,
     canonical_column,
     match_score,
-    member_digests,
-    read_upload,
     row_fingerprints,
 )
+from datagen_lti.grading.uploads import DEFAULT_LIMITS, TraceError, member_digests, read_upload
 
 SPECS = [
     p

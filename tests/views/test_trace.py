@@ -18,7 +18,7 @@ from django.urls import reverse
 from courses.models import IssuedDataset
 from courses.services.specs import spec_version_approve, spec_version_check, spec_version_save
 from courses.views import trace as trace_view
-from datagen_lti.grading.trace import MB
+from datagen_lti.grading.uploads import MB
 from tests import factories
 from tests.views.launch import launch_as
 
