@@ -4,20 +4,41 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# sdv depends on torch, and from PyPI alone pip picks the CUDA build (a .venv of
+# about 6 GB). Where pip reaches only PyPI, install the CPU build first:
+#   make run TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# (The development machines' pip configuration serves the CPU build locally.)
+TORCH_INDEX_URL ?=
+TORCH_PIN := $(shell grep -E '^torch==' requirements.txt)
 
-.PHONY: install run setup worker test lint format bench clean
+.PHONY: install install-runtime run setup worker test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+define pip_install
+	@echo "== Installing $(1) into $(VENV): about 500 MB of wheels the first time, 1 to 5"
+	@echo "   minutes depending on the network (later runs skip this). pip's log follows."
+	$(if $(TORCH_INDEX_URL),$(BIN)/pip install "$(TORCH_PIN)" --index-url $(TORCH_INDEX_URL))
+	$(BIN)/pip install -r $(1)
+endef
+
+# The web application and the worker.
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(call pip_install,requirements.txt)
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv and install the pinned requirements
+# Plus the test and lint tools (requirements-dev.txt includes requirements.txt).
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(call pip_install,requirements-dev.txt)
+	touch $(VENV)/.installed-runtime $@
 
-setup: install ## Create the database, the cache table and the demo LMS registration
+install-runtime: $(VENV)/.installed-runtime ## Create .venv with what the tool needs to run
+
+install: $(VENV)/.installed-dev ## Create .venv with the tool, the tests and the linters
+
+setup: install-runtime ## Create the database, the cache table and the demo LMS registration
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py createcachetable
 	DATAGEN_DEMO_MODE=1 $(BIN)/python manage.py demo_setup --base-url http://$(HOST):$(PORT)
@@ -26,7 +47,7 @@ run: setup ## Run on embedded defaults (SQLite, inline jobs, local files, demo L
 	@echo "datagen-lti is starting at http://$(HOST):$(PORT)/  (Demo LMS: http://$(HOST):$(PORT)/demo/)"
 	DATAGEN_DEMO_MODE=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-worker: install ## Process the job queues (needs REDIS_URL)
+worker: install-runtime ## Process the job queues (needs REDIS_URL)
 	$(BIN)/python manage.py rqworker default generation grades --with-scheduler
 
 test: install ## Run the test suite (PostgreSQL/Redis tests skip without them, fail when CI=true)

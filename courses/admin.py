@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models.signals import post_delete, post_save
@@ -6,6 +7,7 @@ from django.urls import path, reverse
 from pylti1p3.contrib.django.lti1p3_tool_config.admin import LtiToolAdmin
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
+from courses.lti.invites import DEFAULT_HOURS, MAX_HOURS, invite_url, registration_invite_create
 from courses.middleware import forget_frame_ancestors
 from courses.models import (
     Assignment,
@@ -17,6 +19,7 @@ from courses.models import (
     JobRun,
     Learner,
     PlatformRegistration,
+    RegistrationInvite,
     SpecVersion,
     Submission,
     ToolKeyState,
@@ -178,6 +181,56 @@ class RegistrationAdmin(LtiToolAdmin):
 
 admin.site.unregister(LtiTool)
 admin.site.register(LtiTool, RegistrationAdmin)
+
+
+class RegistrationInviteAddForm(forms.ModelForm):
+    hours = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_HOURS,
+        initial=DEFAULT_HOURS,
+        help_text="How long the invite stays valid. It registers one platform, once.",
+    )
+
+    class Meta:
+        model = RegistrationInvite
+        fields = ["note"]
+
+
+@admin.register(RegistrationInvite)
+class RegistrationInviteAdmin(admin.ModelAdmin):
+    """One-time invites for Dynamic Registration; adding one shows its URL, once."""
+
+    list_display = ("__str__", "note", "created_at", "expires_at", "used_at", "registration")
+    list_filter = (("used_at", admin.EmptyFieldListFilter),)
+    search_fields = ("note",)
+    readonly_fields = ("token_sha256", "created_at", "used_at", "registration")
+    fields = ("note", "expires_at", "token_sha256", "created_at", "used_at", "registration")
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = RegistrationInviteAddForm
+            kwargs["fields"] = ["note", "hours"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return ["note", "hours"] if obj is None else list(self.fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        _, token = registration_invite_create(
+            note=obj.note, hours=form.cleaned_data["hours"], invite=obj
+        )
+        self.message_user(
+            request,
+            "Paste this registration URL into the LMS (it is shown only now): "
+            + invite_url(token, request=request),
+            messages.WARNING,
+        )
 
 
 @admin.register(ToolKeyState)

@@ -19,6 +19,7 @@ class AssignmentSettingsForm(forms.ModelForm):
             "points",
             "scale",
             "offered_formats",
+            "escape_formulas",
             "status",
             "due_at",
             "late_policy",
@@ -27,6 +28,7 @@ class AssignmentSettingsForm(forms.ModelForm):
             "grade_policy",
             "feedback",
         ]
+        labels = {"escape_formulas": "Escape text that spreadsheets would run as a formula"}
         widgets = {
             "instructions": forms.Textarea(attrs={"rows": 4}),
             "due_at": forms.DateTimeInput(

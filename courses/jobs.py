@@ -5,22 +5,46 @@ commits: inline in this process when ``JOBS_INLINE`` (no Redis), otherwise on
 the job kind's django-rq queue. ``run_job`` is the single entry point a worker
 executes; it does nothing for a run that already succeeded, so a job delivered
 twice is harmless.
+
+A running job keeps ``heartbeat_at`` fresh from a daemon thread. A worker that
+dies (killed, out of memory, its machine gone) stops beating: once the heartbeat
+is older than ``DATAGEN_JOB_STALE_SECONDS`` the job is *stale*, and whoever looks
+at it (``job_run_fail_if_stale``) records it as failed, so that the page waiting
+on it offers to try again instead of polling forever.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from courses.models import JobRun
 
 logger = logging.getLogger(__name__)
+
+STALE_JOB_ERROR = "The worker running this stopped; try again."
+DEFAULT_STALE_SECONDS = 120  # as settings.DATAGEN_JOB_STALE_SECONDS defaults
+DEFAULT_HEARTBEAT_SECONDS = 10
+
+
+def stale_seconds() -> float:
+    """How long a started job may go without a heartbeat before it counts as failed."""
+    return float(getattr(settings, "DATAGEN_JOB_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+
+
+def heartbeat_seconds() -> float:
+    """How often a running job beats: well within the stale deadline."""
+    every = float(getattr(settings, "DATAGEN_JOB_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS))
+    return max(min(every, stale_seconds() / 4), 0.05)
 
 
 class JobProgress:
@@ -31,8 +55,84 @@ class JobProgress:
 
     def __call__(self, fraction: float, message: str = "") -> None:
         JobRun.objects.filter(pk=self.job_run_id).update(
-            progress=min(max(float(fraction), 0.0), 1.0), progress_message=message[:255]
+            progress=min(max(float(fraction), 0.0), 1.0),
+            progress_message=message[:255],
+            heartbeat_at=timezone.now(),
         )
+
+
+class _Heartbeat:
+    """Refreshes a started JobRun's ``heartbeat_at`` from a daemon thread until stopped."""
+
+    def __init__(self, job_run_id: int) -> None:
+        self.job_run_id = job_run_id
+        self.interval = heartbeat_seconds()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"jobrun-{job_run_id}-heartbeat", daemon=True
+        )
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    JobRun.objects.filter(pk=self.job_run_id, status=JobRun.Status.STARTED).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    # A busy database skips one beat; the deadline allows several.
+                    logger.warning("Heartbeat of job #%s not recorded", self.job_run_id)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+
+def job_run_fail_if_stale(job_run: JobRun) -> JobRun:
+    """Record a started job whose worker stopped beating as failed; return it as it now is.
+
+    Safe against races: only a row still started and still stale is changed, so a job
+    that beat (or finished) in the meantime is left alone.
+    """
+    if job_run.status != JobRun.Status.STARTED:
+        return job_run
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=stale_seconds())
+    last_sign = job_run.heartbeat_at or job_run.started_at
+    if last_sign is None or last_sign >= cutoff:
+        return job_run
+    changed = (
+        JobRun.objects.filter(pk=job_run.pk, status=JobRun.Status.STARTED)
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+        .update(status=JobRun.Status.FAILED, error=STALE_JOB_ERROR, finished_at=now)
+    )
+    if changed:
+        logger.warning(
+            "Job %s #%s stopped beating at %s: recorded as failed",
+            job_run.kind,
+            job_run.pk,
+            last_sign.isoformat(),
+        )
+        _record_failure(job_run, STALE_JOB_ERROR)
+    job_run.refresh_from_db()
+    return job_run
+
+
+def _record_failure(job_run: JobRun, message: str) -> None:
+    """Let the job kind record a failure where its page shows it (e.g. the spec's checks)."""
+    job_kind = JOB_KINDS.get(job_run.kind)
+    if job_kind is None or job_kind.on_failure is None:
+        return
+    try:
+        job_kind.on_failure(message=message, **job_run.arguments)
+    except Exception:
+        logger.exception("Recording the failure of job %s #%s failed", job_run.kind, job_run.pk)
 
 
 class PermanentJobError(Exception):
@@ -48,6 +148,8 @@ class JobKind:
     retry_intervals: tuple[int, ...] = ()
     # A setting that overrides retry_intervals (deployments and tests tune the backoff).
     retry_setting: str = ""
+    # Called as on_failure(message=..., **arguments) when a run fails or goes stale.
+    on_failure: Callable[..., None] | None = None
 
     def intervals(self) -> list[int]:
         configured = getattr(settings, self.retry_setting, None) if self.retry_setting else None
@@ -64,13 +166,16 @@ def job(
     retries: int = 0,
     retry_intervals: tuple[int, ...] = (),
     retry_setting: str = "",
+    on_failure: Callable[..., None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a job handler: ``handler(progress=JobProgress, **arguments) -> result dict``."""
     if queue not in settings.RQ_QUEUE_NAMES:
         raise ValueError(f"Unknown queue {queue!r}; use one of {settings.RQ_QUEUE_NAMES}.")
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
-        JOB_KINDS[name] = JobKind(name, queue, handler, retries, retry_intervals, retry_setting)
+        JOB_KINDS[name] = JobKind(
+            name, queue, handler, retries, retry_intervals, retry_setting, on_failure
+        )
         return handler
 
     return register
@@ -103,20 +208,40 @@ def _dispatch(job_run_id: int) -> None:
 
 
 def run_job(job_run_id: int) -> None:
-    """Execute one JobRun: the function a worker runs. Safe to call twice."""
+    """Execute one JobRun: the function a worker runs. Safe to call twice.
+
+    A run that succeeded is not repeated, nor one that another live process is running
+    (its heartbeat is fresh); a failed or stale one runs again.
+    """
     with transaction.atomic():
         job_run = JobRun.objects.select_for_update().get(pk=job_run_id)
         if job_run.status == JobRun.Status.SUCCEEDED:
             return
+        if job_run.status == JobRun.Status.STARTED and _beating(job_run):
+            logger.warning("Job %s #%s is already running elsewhere", job_run.kind, job_run_id)
+            return
+        now = timezone.now()
         job_run.status = JobRun.Status.STARTED
-        job_run.started_at = timezone.now()
+        job_run.started_at = now
+        job_run.heartbeat_at = now
         job_run.attempts += 1
         job_run.error = ""
-        job_run.save(update_fields=["status", "started_at", "attempts", "error"])
+        job_run.finished_at = None
+        job_run.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "heartbeat_at",
+                "attempts",
+                "error",
+                "finished_at",
+            ]
+        )
 
     job_kind = JOB_KINDS[job_run.kind]
     try:
-        result = job_kind.handler(progress=JobProgress(job_run_id), **job_run.arguments)
+        with _Heartbeat(job_run_id):
+            result = job_kind.handler(progress=JobProgress(job_run_id), **job_run.arguments)
     except Exception as exc:
         logger.exception("Job %s #%s failed", job_run.kind, job_run_id)
         JobRun.objects.filter(pk=job_run_id).update(
@@ -124,6 +249,7 @@ def run_job(job_run_id: int) -> None:
             error=_describe(exc),
             finished_at=timezone.now(),
         )
+        _record_failure(job_run, _describe(exc))
         # Let a worker retry the kinds that declare retries, unless retrying cannot help.
         retry = not isinstance(exc, PermanentJobError) and job_run.attempts <= job_kind.retries
         if not settings.JOBS_INLINE and retry:
@@ -135,6 +261,13 @@ def run_job(job_run_id: int) -> None:
         result=result or {},
         finished_at=timezone.now(),
     )
+
+
+def _beating(job_run: JobRun) -> bool:
+    """Whether a started job's process gave a sign of life within the stale deadline."""
+    last_sign = job_run.heartbeat_at or job_run.started_at
+    deadline = timezone.now() - timedelta(seconds=stale_seconds())
+    return last_sign is not None and last_sign >= deadline
 
 
 def _describe(exc: BaseException) -> str:
@@ -153,7 +286,13 @@ def system_probe_job(*, progress: JobProgress) -> dict[str, Any]:
     return system_probe(progress=progress)
 
 
-@job("spec_check", queue="generation")
+def _spec_check_failed(*, message: str, spec_version_id: int) -> None:
+    from courses.services.specs import spec_version_check_failed
+
+    spec_version_check_failed(spec_version_id=spec_version_id, message=message)
+
+
+@job("spec_check", queue="generation", on_failure=_spec_check_failed)
 def spec_check_job(*, progress: JobProgress, spec_version_id: int) -> dict[str, Any]:
     """Generate sample learners' variants of a spec version and record its checks."""
     from courses.models import SpecVersion

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
+from courses.jobs import job_run_fail_if_stale
 from courses.models import (
     Assignment,
     Course,
@@ -76,9 +77,24 @@ def spec_versions(assignment: Assignment) -> QuerySet[SpecVersion]:
 
 
 def latest_job(*, kind: str, arguments: dict[str, Any]) -> JobRun | None:
-    """The newest job of a kind with exactly these arguments."""
-    candidates = JobRun.objects.filter(kind=kind).order_by("-requested_at")[:50]
-    return next((job for job in candidates if job.arguments == arguments), None)
+    """The newest job of a kind with exactly these arguments; a stale one is reported failed.
+
+    The database matches each argument (order-insensitive on every backend, unlike a
+    comparison of whole JSON texts on SQLite); only rows with extra keys are left to
+    compare here.
+    """
+    candidates = JobRun.objects.filter(
+        kind=kind, **{f"arguments__{key}": value for key, value in arguments.items()}
+    ).order_by("-requested_at", "-pk")
+    page, offset = 50, 0
+    while True:
+        jobs = list(candidates[offset : offset + page])
+        for job in jobs:
+            if job.arguments == arguments:
+                return job_run_fail_if_stale(job)
+        if len(jobs) < page:
+            return None
+        offset += page
 
 
 def assignment_objectives(assignment: Assignment) -> str:
@@ -99,9 +115,27 @@ def offered_formats(assignment: Assignment) -> list[tuple[str, str]]:
     return [(fmt, FORMAT_LABELS.get(fmt, fmt)) for fmt in assignment.offered_formats]
 
 
+def download_choices(
+    *, assignment: Assignment, issued: IssuedDataset | None
+) -> list[tuple[str, str, str]]:
+    """(format, label, why it cannot be had or "") for each offered format."""
+    from courses.services.datasets import format_unavailable_reason
+
+    return [
+        (fmt, label, format_unavailable_reason(issued=issued, fmt=fmt) if issued else "")
+        for fmt, label in offered_formats(assignment)
+    ]
+
+
 def data_dictionary(version: SpecVersion) -> list[DictionaryRow]:
-    """The columns a learner's dataset has, as its data dictionary describes them."""
-    spec = load_spec(json.dumps(version.document))
+    """The columns a learner's dataset has, as its data dictionary describes them.
+
+    Empty for a stored spec that today's validator refuses (its downloads say why).
+    """
+    try:
+        spec = load_spec(json.dumps(version.document))
+    except SpecError:
+        return []
     schema = adjust_schema(build_schema(spec), spec.flaws)
     return dictionary_rows(schema)
 

@@ -50,7 +50,22 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from exc
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "testserver")
+
+
+def is_local_host(host: str) -> bool:
+    """Whether an ALLOWED_HOSTS entry names only this machine (or Django's test client)."""
+    name = host.strip().lower()
+    return name in LOCAL_HOSTS or name.endswith(".localhost")
+
+
 # --- Core -------------------------------------------------------------------
+
+# Published in the source: debug mode only. Django's `check --deploy` flags its
+# "django-insecure-" prefix (security.W009).
+DEVELOPMENT_SECRET_KEY = (
+    "django-insecure-development-key-only-for-debug-mode-do-not-deploy-0123456789"
+)
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
@@ -62,12 +77,20 @@ if not SECRET_KEY:
             "random secret, for example: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = "insecure-development-key-only-for-debug-mode-do-not-deploy-0123456789"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
-ALLOWED_HOSTS = env_list(
-    "DJANGO_ALLOWED_HOSTS",
-    ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
-)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", list(LOCAL_HOSTS) if DEBUG else [])
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    # The development key is in the source: anyone could sign sessions with it. So
+    # debug mode without a key of its own answers only requests for this machine,
+    # even under `runserver 0.0.0.0:8000`.
+    _public_hosts = [host for host in ALLOWED_HOSTS if not is_local_host(host)]
+    if _public_hosts:
+        raise ImproperlyConfigured(
+            f"DJANGO_ALLOWED_HOSTS names {', '.join(_public_hosts)}, but the secret key is the "
+            "development key, which is published in the source: it only serves localhost. "
+            "Set DJANGO_SECRET_KEY to a long random secret (and DJANGO_DEBUG=0 in production)."
+        )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -83,6 +106,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers /healthz for loopback probes (the container's HEALTHCHECK) before
+    # anything checks the Host header against ALLOWED_HOSTS.
+    "datagen_lti.middleware.LoopbackHealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,7 +118,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Pages live in LMS iframes: a Content-Security-Policy frame-ancestors list
     # naming the registered platforms replaces X-Frame-Options.
-    "courses.middleware.FrameAncestorsMiddleware",
+    "courses.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "datagen_lti.urls"
@@ -153,6 +179,11 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "datagen_cache",
+            # Django's default keeps 300 entries, then culls a third, live or not: genuine
+            # launches were refused. Culling drops expired entries first; live ones only go
+            # past a million (about four per launch, kept up to a day). CULL_FREQUENCY 0
+            # would empty the whole cache instead.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000, "CULL_FREQUENCY": 3},
         }
     }
 
@@ -170,6 +201,8 @@ MEDIA_URL = "/media/"  # never served directly: downloads go through a permissio
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# collectstatic writes it; production links static files by the hashed names it lists.
+STATIC_MANIFEST = STATIC_ROOT / "staticfiles.json"
 
 AWS_STORAGE_BUCKET_NAME = os.environ.get("DATAGEN_S3_BUCKET", "").strip()
 if AWS_STORAGE_BUCKET_NAME:
@@ -197,7 +230,8 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # WhiteNoise's hashed, compressed files; plain names until collectstatic ran.
+            else "datagen_lti.staticfiles.ManifestOrPlainStaticFilesStorage"
         )
     },
 }
@@ -228,8 +262,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # Frame-ancestors beyond the registered platforms (space-separated origins).
 FRAME_ANCESTORS_EXTRA = env_list("DATAGEN_FRAME_ANCESTORS")
-# X-Frame-Options would forbid the LMS iframe; FrameAncestorsMiddleware sends a
-# CSP frame-ancestors list instead (see courses/middleware.py).
+# X-Frame-Options would forbid the LMS iframe; ContentSecurityPolicyMiddleware sends a
+# CSP with script nonces and frame-ancestors naming the launch's platform instead.
 SILENCED_SYSTEM_CHECKS = ["security.W002"]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -250,6 +284,14 @@ DATAGEN_SEED_SECRET = (
 )
 DATAGEN_MAX_ROWS = env_int("DATAGEN_MAX_ROWS", 10_000_000)
 DATAGEN_DEMO_MODE = env_bool("DATAGEN_DEMO_MODE", False)
+# Dynamic registration may reach private/loopback addresses (development only).
+DATAGEN_REGISTRATION_ALLOW_PRIVATE = env_bool("DATAGEN_REGISTRATION_ALLOW_PRIVATE", False)
+# Seconds without a heartbeat after which a started job counts as stale.
+# Seconds a variant's objective checks may take in total, over every sub-seed tried.
+DATAGEN_CHECK_TIME_BUDGET_SECONDS = float(
+    os.environ.get("DATAGEN_CHECK_TIME_BUDGET_SECONDS", "") or 20
+)
+DATAGEN_JOB_STALE_SECONDS = float(os.environ.get("DATAGEN_JOB_STALE_SECONDS", "") or 120)
 # Seconds between tries of a score the LMS did not take (5xx, timeout, refused token).
 DATAGEN_PASSBACK_RETRY_INTERVALS = env_list(
     "DATAGEN_PASSBACK_RETRY_INTERVALS", ["30", "120", "600", "1800", "3600"]
@@ -285,6 +327,7 @@ LOGGING = {
     "loggers": {"rq.worker": {"level": "WARNING"}},
 }
 
-# In debug mode WhiteNoise serves straight from the app folders, without collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG
+# In debug mode, and in production before collectstatic ran, WhiteNoise serves
+# straight from the app folders.
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_MANIFEST.is_file()
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -102,6 +102,18 @@ def course_launch_context(request: HttpRequest, course_id: int) -> LaunchContext
     return None
 
 
+def session_registration_ids(request: HttpRequest) -> set[int]:
+    """The platform registrations of the launches this session holds (none without a session)."""
+    if getattr(request, "session", None) is None:
+        return set()
+    ids: set[int] = set()
+    for entry in _launches(request).values():
+        context = _context_from(entry)
+        if context is not None:
+            ids.add(context.registration_id)
+    return ids
+
+
 def launch_context_by_id(request: HttpRequest, launch_id: str) -> LaunchContext | None:
     """The launch of this session with a given pylti1p3 launch id (deep linking uses it)."""
     for entry in _launches(request).values():

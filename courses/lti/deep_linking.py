@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.utils.html import escape
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from courses.lti.addresses import absolute
+from courses.lti.claims import MAX_POINTS, points_from
 from courses.lti.errors import LaunchError
-from courses.lti.launch import ASSIGNMENT_UUID_PARAM
+from courses.lti.launch import ASSIGNMENT_UUID_PARAM, DEFAULT_POINTS
 from courses.lti.tool import platform_registration
 from courses.models import Assignment, Course
 
@@ -43,18 +46,55 @@ def deep_link_forget(request: HttpRequest, *, launch_id: str) -> None:
 
 
 @transaction.atomic
-def assignment_create(*, course: Course, title: str, points: Decimal) -> Assignment:
-    """A new assignment in a course, as created from the deep-linking picker."""
-    title = title.strip()
+def assignment_create(*, course: Course, title: str, points: str) -> Assignment:
+    """A new assignment in a course, as created from the deep-linking picker.
+
+    ``points`` is the text typed in the picker (empty: the default 100).
+    """
+    title = title.replace("\x00", "").strip()
     if not title:
         raise LaunchError("Give the assignment a title.", title="The assignment needs a title")
-    if points < 0:
-        raise LaunchError("Points cannot be negative.", title="Check the points")
-    return Assignment.objects.create(course=course, title=title[:255], points=points)
+    value = points_from(points.strip() or str(DEFAULT_POINTS))
+    if value is None:
+        raise LaunchError(
+            f"Points must be a number over 0 and at most {MAX_POINTS}, such as 100.",
+            title="Check the points",
+        )
+    assignment = Assignment(course=course, title=title[:255], points=value)
+    try:
+        assignment.full_clean()
+    except ValidationError as exc:
+        raise LaunchError(
+            " ".join(message for messages in exc.message_dict.values() for message in messages),
+            title="Check the assignment",
+        ) from exc
+    assignment.save()
+    return assignment
+
+
+def assignment_pick(*, course: Course, assignment_uuid: str) -> Assignment:
+    """One of the course's assignments, as picked in the deep-linking picker."""
+    try:
+        wanted = uuid.UUID(assignment_uuid.strip())
+    except ValueError:
+        wanted = None
+    assignment = Assignment.objects.filter(course=course, uuid=wanted).first() if wanted else None
+    if assignment is None:
+        raise LaunchError("Pick one of the assignments listed.", title="Nothing picked")
+    return assignment
 
 
 def deep_link_content_item(*, assignment: Assignment, request: HttpRequest) -> DeepLinkResource:
     """An ltiResourceLink to the assignment, with its gradebook column (lineItem)."""
+    resource = (
+        DeepLinkResource()
+        .set_type("ltiResourceLink")
+        .set_title(assignment.title)
+        .set_url(absolute("courses:lti_launch", request))
+        .set_custom_params({ASSIGNMENT_UUID_PARAM: str(assignment.uuid)})
+    )
+    if assignment.points <= 0:
+        return resource  # AGS needs a scoreMaximum over 0: an ungraded link has no column
     lineitem = (
         LineItem()
         .set_score_maximum(float(assignment.points))
@@ -62,14 +102,7 @@ def deep_link_content_item(*, assignment: Assignment, request: HttpRequest) -> D
         .set_resource_id(str(assignment.uuid))
         .set_tag(LINEITEM_TAG)
     )
-    return (
-        DeepLinkResource()
-        .set_type("ltiResourceLink")
-        .set_title(assignment.title)
-        .set_url(absolute("courses:lti_launch", request))
-        .set_custom_params({ASSIGNMENT_UUID_PARAM: str(assignment.uuid)})
-        .set_lineitem(lineitem)
-    )
+    return resource.set_lineitem(lineitem)
 
 
 def deep_link_response(
@@ -109,6 +142,7 @@ def auto_post_form(
         f"<title>{escape(title)}</title></head><body>"
         f'<form id="autopost" method="post" action="{escape(action)}">{inputs}'
         f'<noscript><button type="submit">Continue</button></noscript></form>'
-        "<script>document.getElementById('autopost').submit();</script>"
+        # A static script: the page has no request at hand for a CSP nonce.
+        f'<script src="{escape(static("js/autopost.js"))}"></script>'
         "</body></html>"
     )

@@ -9,6 +9,8 @@ It only exists when DATAGEN_DEMO_MODE is on.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -49,6 +51,7 @@ AGS_SCOPES = [
 ]
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERS_PAGE_SIZE = 3
+MAX_PLACEMENT_ID = 2**31 - 1  # the largest AutoField value on every supported database
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,18 @@ class _DemoLaunch(LTIAdvantageMessageLaunchAbstract):
         )
 
 
+def placement_id_from(text: Any) -> int | None:
+    """A placement id from a query parameter or message hint; None unless a plausible key.
+
+    Anything else ("abc", "²", a 30-digit number that no database integer holds) is
+    no placement: the caller answers "not in the demo course", never a 500.
+    """
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,18}", text):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_PLACEMENT_ID else None
+
+
 def demo_login_url(*, request: HttpRequest, user_key: str, placement_id: int | None) -> str:
     """Where the LMS sends the browser to start a launch: the tool's OIDC login URL."""
     if user_key not in DEMO_USERS_BY_KEY:
@@ -273,7 +288,8 @@ def demo_authorize(*, request: HttpRequest) -> str:
         )
         launch.set_ags(lineitems_url=f"{base}/demo/lineitems/")
     elif hint.startswith("placement:"):
-        placement = DemoPlacement.objects.filter(pk=hint.split(":", 1)[1] or 0).first()
+        placement_id = placement_id_from(hint.split(":", 1)[1])
+        placement = DemoPlacement.objects.filter(pk=placement_id).first() if placement_id else None
         if placement is None:
             raise DemoError("That link is not in the demo course any more.", status=404)
         launch.set_resource_link_claim(placement.resource_link_id, title=placement.title)
@@ -384,15 +400,13 @@ def demo_lineitems_list(*, request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def demo_lineitem_create(*, request: HttpRequest) -> dict[str, Any]:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        raise DemoError("The line item is not JSON.") from exc
-    if not data.get("label") or data.get("scoreMaximum") in (None, ""):
-        raise DemoError("A line item needs a label and a scoreMaximum.")
+    data = _json_object(request, "line item")
+    score_maximum = _float(data.get("scoreMaximum"))
+    if not data.get("label") or score_maximum is None or score_maximum <= 0:
+        raise DemoError("A line item needs a label and a scoreMaximum over 0.")
     lineitem = DemoLineItem.objects.create(
         label=str(data["label"])[:255],
-        score_maximum=float(data["scoreMaximum"]),
+        score_maximum=score_maximum,
         resource_id=str(data.get("resourceId") or "")[:255],
         resource_link_id=str(data.get("resourceLinkId") or "")[:255],
         tag=str(data.get("tag") or "")[:255],
@@ -406,12 +420,12 @@ def demo_score_receive(*, request: HttpRequest, lineitem_id: int) -> DemoScore:
     lineitem = DemoLineItem.objects.filter(pk=lineitem_id).first()
     if lineitem is None:
         raise DemoError("No such line item.", status=404)
+    data = _json_object(request, "score")
+    user_id = str(data.get("userId") or "")[:255]
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        raise DemoError("The score is not JSON.") from exc
-    user_id = str(data.get("userId") or "")
-    stamp = parse_datetime(str(data.get("timestamp") or ""))
+        stamp = parse_datetime(str(data.get("timestamp") or ""))
+    except ValueError:
+        stamp = None  # well formed but impossible, such as month 13
     if not user_id or stamp is None:
         raise DemoError("A score needs a userId and an ISO 8601 timestamp.")
     if timezone.is_naive(stamp):
@@ -434,10 +448,24 @@ def demo_score_receive(*, request: HttpRequest, lineitem_id: int) -> DemoScore:
 
 
 def _float(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
+    """A finite number, or None: NaN and infinity are no score (and no JSON can carry them)."""
+    if isinstance(value, bool):
         return None
+    try:
+        number = None if value is None else float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _json_object(request: HttpRequest, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError as exc:
+        raise DemoError(f"The {what} is not JSON.") from exc
+    if not isinstance(data, dict):
+        raise DemoError(f"The {what} must be a JSON object.")
+    return data
 
 
 def demo_members_page(*, request: HttpRequest) -> tuple[dict[str, Any], str | None]:

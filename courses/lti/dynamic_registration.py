@@ -1,9 +1,14 @@
 """LTI Dynamic Registration (1EdTech LTI-DR 1.0), which pylti1p3 lacks.
 
+0. The registration URL carries an administrator's one-time invite (``?invite=``):
+   without a valid one nothing is fetched and nothing stored.
 1. Fetch the platform's OpenID configuration named by ``openid_configuration``.
 2. POST the tool's registration to its ``registration_endpoint`` with ``registration_token``.
-3. Store the registration (issuer, client id, endpoints) and its deployment.
+3. Store the registration (issuer, client id, endpoints) and its deployment; use the invite.
 4. The page then closes with ``postMessage({subject: "org.imsglobal.lti.close"})``.
+
+Both URLs come from the query string, so they are fetched through ``outbound``:
+public https hosts only, bounded answers, and no remote text on the tool's pages.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from django.db import transaction
 from django.http import HttpRequest
 
 from courses.lti.addresses import absolute, tool_urls
 from courses.lti.canvas import PRIVACY_LEVEL, TOOL_DESCRIPTION, TOOL_SCOPES, TOOL_TITLE
 from courses.lti.errors import RegistrationError
+from courses.lti.invites import registration_invite_check, registration_invite_redeem
+from courses.lti.outbound import OutboundError, OutboundResponse, outbound_request, url_check
 from courses.lti.registration import PlatformSettings, platform_register
 from courses.models import PlatformRegistration
 
@@ -26,8 +33,14 @@ logger = logging.getLogger("courses.lti")
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-HTTP_TIMEOUT = 15
 USER_AGENT = "datagen-lti dynamic registration"
+CONFIGURATION = "the platform's configuration URL (openid_configuration)"
+REGISTRATION_ENDPOINT = "the platform's registration endpoint"
+# Endpoints the tool calls later from the server: held to the same rules.
+SERVER_SIDE_ENDPOINTS = {
+    "jwks_uri": "the platform's key set URL (jwks_uri)",
+    "token_endpoint": "the platform's token endpoint",
+}
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,9 @@ class DynamicRegistrationResult:
     created: bool
 
 
-def _fail(message: str, *, issuer: str = "", hint: str = "") -> RegistrationError:
+def _fail(message: str, *, issuer: str = "", hint: str = "", detail: str = "") -> RegistrationError:
+    if detail:
+        logger.warning("Dynamic registration failed: %s | %s", message, detail)
     return RegistrationError(
         message,
         issuer=issuer,
@@ -51,30 +66,36 @@ def _fail(message: str, *, issuer: str = "", hint: str = "") -> RegistrationErro
     )
 
 
+def _request(
+    method: str, url: str, *, what: str, issuer: str = "", **kwargs: Any
+) -> OutboundResponse:
+    try:
+        return outbound_request(method, url, what=what, **kwargs)
+    except OutboundError as exc:
+        raise _fail(exc.message, issuer=issuer, detail=f"{method} {url}: {exc.detail}") from exc
+
+
 def openid_configuration_fetch(*, url: str, registration_token: str = "") -> dict[str, Any]:
     """The platform's OpenID configuration, checked for what registration needs."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise _fail(f"The openid_configuration parameter ({url!r}) is not a URL.")
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     if registration_token:
         # Moodle only answers with the token it issued for this registration.
         headers["Authorization"] = f"Bearer {registration_token}"
-    try:
-        response = requests.get(url, headers=headers, timeout=HTTP_TIMEOUT)
-    except requests.RequestException as exc:
-        raise _fail(f"The tool could not reach the platform at {url}: {exc}.") from exc
+    response = _request("GET", url, what=CONFIGURATION, headers=headers)
     if response.status_code != 200:
         raise _fail(
-            f"The platform's configuration at {url} answered HTTP {response.status_code}.",
+            f"The platform's configuration answered HTTP {response.status_code}.",
             hint="The registration link may have expired: start again from the LMS.",
+            detail=f"GET {url}: {response.content[:500]!r}",
         )
     try:
         config = response.json()
     except ValueError as exc:
-        raise _fail(f"The platform's configuration at {url} is not JSON.") from exc
+        raise _fail(
+            "The platform's configuration is not JSON.", detail=f"GET {url}: {exc}"
+        ) from exc
     if not isinstance(config, dict):
-        raise _fail(f"The platform's configuration at {url} is not a JSON object.")
+        raise _fail("The platform's configuration is not a JSON object.")
     issuer = str(config.get("issuer") or "")
     missing = [
         name
@@ -92,9 +113,16 @@ def openid_configuration_fetch(*, url: str, registration_token: str = "") -> dic
     # The spec: the configuration URL must belong to the issuer it describes.
     if not _same_origin(url, issuer):
         raise _fail(
-            f"The configuration at {url} claims the issuer {issuer}, which is on another host.",
+            "The platform's configuration names an issuer on another host than the "
+            "configuration URL's.",
             issuer=issuer,
+            detail=f"GET {url}: issuer {issuer!r}",
         )
+    for name, what in SERVER_SIDE_ENDPOINTS.items():
+        try:
+            url_check(str(config[name]), what=what)
+        except OutboundError as exc:
+            raise _fail(exc.message, issuer=issuer, detail=exc.detail) from exc
     return config
 
 
@@ -158,32 +186,43 @@ def registration_post(
     }
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
-    try:
-        response = requests.post(endpoint, json=document, headers=headers, timeout=HTTP_TIMEOUT)
-    except requests.RequestException as exc:
-        raise _fail(
-            f"The tool could not reach the platform's registration endpoint: {exc}.", issuer=issuer
-        ) from exc
+    response = _request(
+        "POST",
+        str(endpoint),
+        what=REGISTRATION_ENDPOINT,
+        issuer=issuer,
+        headers=headers,
+        json_body=document,
+    )
     if response.status_code not in (200, 201):
-        detail = response.text[:300].strip()
+        # The platform's own words stay in the log: pages show no remote text.
         raise _fail(
-            f"The platform refused the registration (HTTP {response.status_code})"
-            + (f": {detail}" if detail else "."),
+            f"The platform refused the registration (HTTP {response.status_code}).",
             issuer=issuer,
+            detail=f"POST {endpoint}: {response.content[:500]!r}",
         )
     try:
         answer = response.json()
     except ValueError as exc:
-        raise _fail("The platform's registration answer is not JSON.", issuer=issuer) from exc
+        raise _fail(
+            "The platform's registration answer is not JSON.",
+            issuer=issuer,
+            detail=f"POST {endpoint}: {exc}",
+        ) from exc
     if not isinstance(answer, dict) or not answer.get("client_id"):
         raise _fail("The platform's registration answer has no client_id.", issuer=issuer)
     return answer
 
 
 def dynamic_registration_run(
-    *, request: HttpRequest, openid_configuration_url: str, registration_token: str
+    *,
+    request: HttpRequest,
+    invite_token: str,
+    openid_configuration_url: str,
+    registration_token: str,
 ) -> DynamicRegistrationResult:
-    """Run the whole registration and store its result."""
+    """Run the whole registration under an administrator's invite, and store its result."""
+    registration_invite_check(token=invite_token)  # before any request leaves the tool
     platform = openid_configuration_fetch(
         url=openid_configuration_url, registration_token=registration_token
     )
@@ -199,25 +238,28 @@ def dynamic_registration_run(
     deployment_id = str((answer.get(TOOL_CONFIGURATION) or {}).get("deployment_id") or "")
     platform_config = platform.get(PLATFORM_CONFIGURATION) or {}
     platform_name = str(platform_config.get("product_family_code") or urlsplit(issuer).netloc)
-    tool, created = platform_register(
-        settings=PlatformSettings(
-            issuer=issuer,
-            client_id=client_id,
-            auth_login_url=platform["authorization_endpoint"],
-            auth_token_url=platform["token_endpoint"],
-            key_set_url=platform["jwks_uri"],
-            auth_audience=str(platform.get("authorization_server") or ""),
-            deployment_ids=[deployment_id] if deployment_id else [],
-            title=f"{platform_name} ({urlsplit(issuer).netloc})",
-        ),
-        source=PlatformRegistration.Source.DYNAMIC,
-        details={
-            "platform_name": platform_name,
-            "product_family_code": str(platform_config.get("product_family_code") or ""),
-            "openid_configuration": platform,
-            "registration_response": answer,
-        },
-    )
+    with transaction.atomic():
+        tool, created = platform_register(
+            settings=PlatformSettings(
+                issuer=issuer,
+                client_id=client_id,
+                auth_login_url=platform["authorization_endpoint"],
+                auth_token_url=platform["token_endpoint"],
+                key_set_url=platform["jwks_uri"],
+                auth_audience=str(platform.get("authorization_server") or ""),
+                deployment_ids=[deployment_id] if deployment_id else [],
+                title=f"{platform_name} ({urlsplit(issuer).netloc})",
+            ),
+            source=PlatformRegistration.Source.DYNAMIC,
+            details={
+                "platform_name": platform_name,
+                "product_family_code": str(platform_config.get("product_family_code") or ""),
+                "openid_configuration": platform,
+                "registration_response": answer,
+            },
+        )
+        # Used only with a stored registration; one used meanwhile undoes this one.
+        registration_invite_redeem(token=invite_token, registration=tool)
     logger.info(
         "Dynamic registration stored: issuer=%s client_id=%s deployment=%s",
         issuer,

@@ -6,13 +6,14 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,6 +22,15 @@ from pylti1p3.exception import LtiException, OIDCException
 
 from courses.lti.access import LaunchContext
 from courses.lti.addresses import absolute, base_url
+from courses.lti.claims import (
+    DEPLOYMENT_ID,
+    MALFORMED_HINT,
+    MALFORMED_TITLE,
+    MAX_TEXT_LENGTH,
+    LaunchClaims,
+    launch_claims_read,
+    points_from,
+)
 from courses.lti.errors import LaunchError
 from courses.lti.launch_errors import ADMIN_HINT, launch_error_from
 from courses.lti.roles import map_roles
@@ -29,16 +39,7 @@ from courses.models import Assignment, Course, Enrollment, Learner, PlatformRegi
 
 logger = logging.getLogger("courses.lti")
 
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-MESSAGE_TYPE = CLAIM + "message_type"
-DEPLOYMENT_ID = CLAIM + "deployment_id"
-CONTEXT = CLAIM + "context"
-RESOURCE_LINK = CLAIM + "resource_link"
-ROLES = CLAIM + "roles"
-CUSTOM = CLAIM + "custom"
-AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DEFAULT_POINTS = Decimal("100")
 ASSIGNMENT_UUID_PARAM = "assignment_uuid"
 ROSTER_REFRESH_SECONDS = 15 * 60
 
@@ -133,6 +134,14 @@ def _unverified(id_token: str) -> tuple[dict, dict]:
     return (header, body) if isinstance(body, dict) else (header, {})
 
 
+def launch_claimed_platform(*, request: HttpRequest) -> tuple[str, str]:
+    """The issuer and client id a posted id_token claims, unverified: for choosing who frames."""
+    _, body = _unverified(request.POST.get("id_token", ""))
+    aud = body.get("aud", "")
+    client_id = aud[0] if isinstance(aud, list) and aud else aud
+    return str(body.get("iss") or ""), str(client_id or "")
+
+
 def launch_handle(*, request: HttpRequest) -> LaunchOutcome:
     """Validate a launch and record what it says; raises LaunchError with a message to show."""
     message_launch, data = launch_validate(request=request)
@@ -163,22 +172,23 @@ def launch_handle(*, request: HttpRequest) -> LaunchOutcome:
 def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str) -> LaunchOutcome:
     """Upsert the course, person, enrollment and (for resource links) the assignment."""
     issuer, client_id = registration.issuer, registration.client_id
-    message_type = data.get(MESSAGE_TYPE, "")
+    claims = launch_claims_read(data, issuer=issuer, client_id=client_id)
+    message_type = claims.message_type
     if message_type not in {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}:
         raise LaunchError(
-            f"This tool does not handle {message_type or 'this kind of'} launches.",
+            f"This tool does not handle {message_type[:100] or 'this kind of'} launches.",
             title="This kind of launch is not supported",
             hint="Place the tool as an assignment or a module link.",
             issuer=issuer,
             client_id=client_id,
         )
-    roles = [r for r in data.get(ROLES, []) if isinstance(r, str)]
+    roles = claims.roles
     role = map_roles(roles)
     if role is None:
+        named = ", ".join(r.rsplit("#", 1)[-1][:100] for r in roles[:10])
         raise LaunchError(
-            "Your role in this course ("
-            + (", ".join(r.rsplit("#", 1)[-1] for r in roles) or "none")
-            + ") cannot use this tool: it is for instructors and learners.",
+            f"Your role in this course ({named or 'none'}) cannot use this tool: it is for "
+            "instructors and learners.",
             title="Your role cannot open this tool",
             hint="If this is wrong, ask the course's instructor or the LMS administrator "
             "to check your enrollment.",
@@ -186,8 +196,8 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
             issuer=issuer,
             client_id=client_id,
         )
-    course = course_upsert(registration=registration, data=data)
-    learner = learner_upsert(registration=registration, data=data)
+    course = course_upsert(registration=registration, claims=claims)
+    learner = learner_upsert(registration=registration, claims=claims)
     enrollment_upsert(course=course, learner=learner, role=role, roles=roles)
 
     if message_type == "LtiDeepLinkingRequest":
@@ -199,7 +209,6 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
                 issuer=issuer,
                 client_id=client_id,
             )
-        deep_link_settings = data.get(DEEP_LINKING_SETTINGS) or {}
         return LaunchOutcome(
             kind="deep_link",
             context=LaunchContext(
@@ -211,8 +220,8 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
                 launch_id=launch_id,
             ),
             deep_link={
-                "settings": deep_link_settings,
-                "deployment_id": data.get(DEPLOYMENT_ID, ""),
+                "settings": claims.deep_linking_settings,
+                "deployment_id": claims.deployment_id,
                 "issuer": issuer,
                 "client_id": client_id,
             },
@@ -220,7 +229,7 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
 
     if role == "instructor":
         roster_refresh_soon(course=course)
-    assignment = assignment_resolve(course=course, data=data, role=role)
+    assignment = assignment_resolve(course=course, claims=claims, role=role)
     context = LaunchContext(
         learner_id=learner.pk,
         course_id=course.pk,
@@ -253,11 +262,9 @@ def roster_refresh_soon(*, course: Course) -> None:
         job_enqueue(kind="roster_sync", arguments={"course_id": course.pk})
 
 
-def course_upsert(*, registration: LtiTool, data: dict[str, Any]) -> Course:
+def course_upsert(*, registration: LtiTool, claims: LaunchClaims) -> Course:
     """The course of the context claim, with the service URLs of this launch."""
-    context = data.get(CONTEXT) or {}
-    context_id = str(context.get("id") or "")
-    if not context_id:
+    if not claims.context_id:
         raise LaunchError(
             "The LMS did not say which course this launch comes from (no context claim).",
             title="This launch has no course",
@@ -266,27 +273,26 @@ def course_upsert(*, registration: LtiTool, data: dict[str, Any]) -> Course:
             client_id=registration.client_id,
         )
     course, _ = Course.objects.select_for_update().get_or_create(
-        registration=registration, context_id=context_id
+        registration=registration, context_id=claims.context_id
     )
     changed = []
     for field, value in (
-        ("title", context.get("title")),
-        ("label", context.get("label")),
-        ("lineitems_url", (data.get(AGS_ENDPOINT) or {}).get("lineitems")),
-        ("nrps_url", (data.get(NRPS) or {}).get("context_memberships_url")),
+        ("title", claims.context_title),
+        ("label", claims.context_label),
+        ("lineitems_url", claims.lineitems_url),
+        ("nrps_url", claims.nrps_url),
     ):
-        if value and getattr(course, field) != str(value)[:1024]:
-            setattr(course, field, str(value)[:1024])
+        if value and getattr(course, field) != value:
+            setattr(course, field, value)
             changed.append(field)
     if changed:
         course.save(update_fields=[*changed, "updated_at"])
     return course
 
 
-def learner_upsert(*, registration: LtiTool, data: dict[str, Any]) -> Learner:
+def learner_upsert(*, registration: LtiTool, claims: LaunchClaims) -> Learner:
     """The person of ``sub``; names and email are kept when a launch leaves them out."""
-    sub = str(data.get("sub") or "")
-    if not sub:
+    if not claims.sub:
         raise LaunchError(
             "The LMS sent an anonymous launch (no user id, 'sub').",
             title="This launch has no user",
@@ -294,15 +300,15 @@ def learner_upsert(*, registration: LtiTool, data: dict[str, Any]) -> Learner:
             issuer=registration.issuer,
             client_id=registration.client_id,
         )
-    learner, _ = Learner.objects.get_or_create(registration=registration, sub=sub)
+    learner, _ = Learner.objects.get_or_create(registration=registration, sub=claims.sub)
     changed = []
     for field in ("name", "given_name", "family_name", "email"):
-        value = str(data.get(field) or "")[: 254 if field == "email" else 255]
+        value = getattr(claims, field)
         if value and getattr(learner, field) != value:
             setattr(learner, field, value)
             changed.append(field)
     if not learner.name and (learner.given_name or learner.family_name):
-        learner.name = f"{learner.given_name} {learner.family_name}".strip()
+        learner.name = f"{learner.given_name} {learner.family_name}".strip()[:MAX_TEXT_LENGTH]
         changed.append("name")
     if changed:
         learner.save(update_fields=[*set(changed), "updated_at"])
@@ -327,30 +333,22 @@ def enrollment_upsert(
 
 
 def _custom_uuid(custom: dict[str, Any]) -> uuid.UUID | None:
-    raw = str(custom.get(ASSIGNMENT_UUID_PARAM) or "").strip()
+    raw = custom.get(ASSIGNMENT_UUID_PARAM)
+    if not isinstance(raw, str) or not raw.strip():
+        return None
     try:
-        return uuid.UUID(raw) if raw else None
+        return uuid.UUID(raw.strip())
     except ValueError:
         return None  # e.g. an unexpanded substitution variable
 
 
-def _points(value: Any) -> Decimal | None:
-    try:
-        points = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return points if points >= 0 else None
-
-
-def assignment_resolve(*, course: Course, data: dict[str, Any], role: str) -> Assignment | None:
+def assignment_resolve(*, course: Course, claims: LaunchClaims, role: str) -> Assignment | None:
     """Find the assignment by the uuid custom parameter, else by resource link; create it for instructors."""
-    link = data.get(RESOURCE_LINK) or {}
-    resource_link_id = str(link.get("id") or "") or None
-    custom = data.get(CUSTOM) or {}
-    lineitem_url = str((data.get(AGS_ENDPOINT) or {}).get("lineitem") or "")[:1024]
+    resource_link_id = claims.resource_link_id or None
+    lineitem_url = claims.lineitem_url
 
     assignment = None
-    wanted = _custom_uuid(custom)
+    wanted = _custom_uuid(claims.custom)
     if wanted:
         assignment = (
             Assignment.objects.select_for_update().filter(uuid=wanted, course=course).first()
@@ -364,14 +362,30 @@ def assignment_resolve(*, course: Course, data: dict[str, Any], role: str) -> As
     if assignment is None:
         if role != "instructor":
             return None
-        title = str(link.get("title") or "").strip() or "Untitled dataset assignment"
-        assignment = Assignment.objects.create(
+        points = points_from(claims.custom.get("points"))
+        assignment = Assignment(
             course=course,
             resource_link_id=resource_link_id,
-            title=title[:255],
-            points=_points(custom.get("points")) or Decimal("100"),
+            title=claims.resource_link_title or "Untitled dataset assignment",
+            points=DEFAULT_POINTS if points is None else points,
             lineitem_url=lineitem_url,
         )
+        # The lineitem URL was checked with the claims: URLField's validator would refuse
+        # one-label LMS hosts such as http://moodle:8080.
+        try:
+            assignment.full_clean(exclude=["lineitem_url"])
+        except ValidationError as exc:
+            raise LaunchError(
+                "The LMS's launch cannot create an assignment: "
+                + "; ".join(
+                    f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items()
+                ),
+                title=MALFORMED_TITLE,
+                hint=MALFORMED_HINT,
+                issuer=course.registration.issuer,
+                client_id=course.registration.client_id,
+            ) from exc
+        assignment.save()
         return assignment
 
     changed = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pylti1p3.exception import LtiException, OIDCException
+
 from courses.lti.errors import LaunchError
 
 COOKIE_HINT = (
@@ -26,7 +28,12 @@ def launch_error_from(
 
     def error(title: str, message: str, hint: str = "", status: int = 400) -> LaunchError:
         return LaunchError(
-            message, title=title, hint=hint, status=status, issuer=issuer, client_id=client_id
+            _printable(message),
+            title=title,
+            hint=_printable(hint),
+            status=status,
+            issuer=_printable(issuer, 300),
+            client_id=_printable(client_id, 300),
         )
 
     if "Missing state" in text:
@@ -94,6 +101,16 @@ def launch_error_from(
             "both must use NTP.",
             status=401,
         )
+    if "Can't decode id_token" in text and ("must be" in text or "claim" in text):
+        # PyJWT checks the registered claims' types (sub must be text, iat a number...)
+        # once the signature has verified: the token is genuine but malformed.
+        detail = text.split("Can't decode id_token:", 1)[-1].strip().rstrip(".")
+        return error(
+            "The LMS sent a malformed launch",
+            f"The launch token's claims are not valid: {detail[:300]}.",
+            "This is a fault of the LMS or of the tool's configuration there: tell the LMS "
+            "administrator, with the time of this launch.",
+        )
     if "Can't decode id_token" in text or "Signature verification failed" in text:
         return error(
             "The launch signature is not valid",
@@ -126,8 +143,27 @@ def launch_error_from(
             "The LMS started a launch without its issuer or login hint.",
             ADMIN_HINT,
         )
+    if not isinstance(exc, LtiException | OIDCException):
+        # pylti1p3 reads claims of the wrong type with AttributeErrors and the like:
+        # their text names Python's types, not the launch's fault (the log keeps it).
+        return error(
+            "The LMS sent a malformed launch",
+            "The launch's claims could not be read: a claim such as the resource link, "
+            "the roles or the deep linking settings is not of the type LTI 1.3 requires.",
+            "This is a fault of the LMS or of the tool's configuration there: tell the LMS "
+            "administrator, with the time of this launch.",
+        )
     return error(
         "This launch could not be completed",
         f"The LMS sent a launch the tool could not accept: {text or exc.__class__.__name__}.",
         ADMIN_HINT,
     )
+
+
+def _printable(text: str, limit: int = 2000) -> str:
+    """Text from an unverified token, safe to put in a page: UTF-8, no NUL, not too long.
+
+    A token's JSON may hold lone surrogates ("\\ud800"), which no response can encode.
+    """
+    text = str(text).replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -13,7 +13,6 @@ pylti1p3 gotchas handled here:
 from __future__ import annotations
 
 import hashlib
-import json
 
 import jwt
 from django.core.cache import cache
@@ -39,8 +38,19 @@ def tool_conf() -> DjangoDbToolConf:
 
 
 def launch_data_storage() -> DjangoCacheDataStorage:
-    """pylti1p3's launch data and nonces, in the cache every process shares."""
+    """pylti1p3's launch data and nonces, in the cache every process shares.
+
+    That cache must never evict a live entry: a pending login's nonce evicted is a genuine
+    launch refused, and a used-nonce marker evicted is a replay accepted. Redis (no
+    ``maxmemory`` eviction) or the database cache with ``MAX_ENTRIES`` far above the entries
+    alive at once (about four per launch, for up to a day): see the README.
+    """
     return DjangoCacheDataStorage(cache_name="default")
+
+
+def nonce_mark_used(nonce: str) -> bool:
+    """Record a launch's nonce as used; False when it already was (a replayed id_token)."""
+    return cache.add(NONCE_USED_PREFIX + nonce, True, timeout=LAUNCH_DATA_LIFETIME)
 
 
 def platform_registration(*, issuer: str, client_id: str) -> Registration:
@@ -50,6 +60,10 @@ def platform_registration(*, issuer: str, client_id: str) -> Registration:
 
 class ToolOIDCLogin(DjangoOIDCLogin):
     """OIDC login initiation; renders our own cookie-check page."""
+
+    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+        super().__init__(request, *args, **kwargs)
+        self._http_request = request
 
     def get_cookies_allowed_js_check(self) -> str:
         names = [
@@ -65,9 +79,12 @@ class ToolOIDCLogin(DjangoOIDCLogin):
             value = self._get_request_param(name)
             if value:
                 params[name] = value
+        # The parameters are the caller's, unchecked: they reach the page's script only
+        # through json_script, and the script runs only with the response's CSP nonce.
         return render_to_string(
             "lti/cookie_check.html",
-            {"params_json": json.dumps(params), "secure": self._request.is_secure()},
+            {"params": params, "secure": self._request.is_secure()},
+            request=self._http_request,
         )
 
 
@@ -113,7 +130,6 @@ class ToolMessageLaunch(DjangoMessageLaunch):
     def save_launch_data(self):
         # Consume the nonce only once the token proved genuine, so that a forged
         # launch cannot burn a real one.
-        nonce = self._get_jwt_body().get("nonce", "")
-        if not cache.add(NONCE_USED_PREFIX + nonce, True, timeout=LAUNCH_DATA_LIFETIME):
+        if not nonce_mark_used(self._get_jwt_body().get("nonce", "")):
             raise LtiException("Nonce already used")
         return super().save_launch_data()

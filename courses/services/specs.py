@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,13 @@ from courses.services.variants import (
 )
 from datagen_lti.drafting import draft_spec
 from datagen_lti.synth import SpecError, load_spec
+from datagen_lti.synth.generate import GeneratedDataset
 
 logger = logging.getLogger(__name__)
+
+PREVIEW_ROWS = 15  # the first rows of each table a check records for the preview page
+PREVIEW_MAX_CELLS = 10_000  # per sample learner: a wide spec records fewer rows
+PREVIEW_CELL_CHARS = 200
 
 
 class ApprovalError(Exception):
@@ -93,6 +99,8 @@ def spec_version_check(
                     "row_counts": dataset.row_counts,
                     "sub_seed": dataset.sub_seed,
                     "checks": dataset.check_report.to_dict(),
+                    "flaws": dataset.flaw_manifest.counts() if dataset.flaw_manifest else {},
+                    "tables": _preview_tables(dataset),
                 }
             )
         questions = version_questions(spec_version)
@@ -112,6 +120,70 @@ def spec_version_check(
     SpecVersion.objects.filter(pk=spec_version.pk).update(validation=report)
     spec_version.validation = report
     return {"ok": report["ok"], "error": report.get("error")}
+
+
+def spec_version_check_failed(*, spec_version_id: int, message: str) -> None:
+    """Record that a version's checks could not finish, so its page says so (not "run them")."""
+    version = SpecVersion.objects.filter(pk=spec_version_id).only("pk", "sha256").first()
+    if version is None:
+        return
+    report = {
+        "sha256": version.sha256,
+        "previews": [],
+        "ok": False,
+        "error": {
+            "path": "checks",
+            "message": f"the checks could not finish: {message}",
+            "hint": "save the spec again (unchanged) to run them again",
+        },
+        "checked_at": timezone.now().isoformat(),
+    }
+    SpecVersion.objects.filter(pk=spec_version_id).update(validation=report)
+
+
+def spec_version_preview(
+    version: SpecVersion, number: int
+) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """Sample learner ``number``'s variant as the version's check recorded it, or its error.
+
+    ``(None, None)``: the version has no usable check yet (never run, or recorded before
+    checks kept the first rows).
+    """
+    validation = version.validation or {}
+    if validation.get("sha256") != version.sha256:
+        return None, None
+    for preview in validation.get("previews") or []:
+        if preview.get("learner") == number and "tables" in preview:
+            return preview, None
+    return None, validation.get("error")
+
+
+def _preview_tables(dataset: GeneratedDataset) -> list[dict[str, Any]]:
+    """The first rows of every table as text, for the preview page to show without generating."""
+    width = sum(len(table.columns) for table in dataset.schema.tables)
+    keep = max(1, min(PREVIEW_ROWS, PREVIEW_MAX_CELLS // max(width, 1)))
+    tables = []
+    for table in dataset.schema.tables:
+        columns = [column.name for column in table.columns]
+        rows = dataset.tables[table.name].slice(0, keep).to_pylist()
+        tables.append(
+            {
+                "name": table.name,
+                "rows": dataset.tables[table.name].num_rows,
+                "columns": columns,
+                "data": [[_preview_cell(row[name]) for name in columns] for row in rows],
+            }
+        )
+    return tables
+
+
+def _preview_cell(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
 
 
 @transaction.atomic

@@ -13,10 +13,19 @@ from datagen_lti.synth.generate import GeneratedDataset
 from datagen_lti.synth.limits import SpecLimits
 
 PREVIEW_LEARNERS = 3  # sample learners an instructor checks and previews
+# Seconds a variant's objective checks may take in total, over every sub-seed tried.
+DEFAULT_CHECK_TIME_BUDGET_SECONDS = 20.0
 
 
 def spec_limits() -> SpecLimits:
     return SpecLimits(max_total_rows=settings.DATAGEN_MAX_ROWS)
+
+
+def check_time_budget() -> float:
+    """How long a variant's checks may take (``DATAGEN_CHECK_TIME_BUDGET_SECONDS``)."""
+    return float(
+        getattr(settings, "DATAGEN_CHECK_TIME_BUDGET_SECONDS", DEFAULT_CHECK_TIME_BUDGET_SECONDS)
+    )
 
 
 def learner_seed_key(learner: Learner) -> str:
@@ -76,4 +85,5 @@ def generate_for(
         dataset_id=seed_fingerprint(seed),
         progress=engine_progress,
         limits=spec_limits(),
+        check_time_budget=check_time_budget(),
     )

@@ -88,7 +88,8 @@ def demo_play(request: HttpRequest) -> HttpResponse:
         raise demo.DemoError("Pick a demo user.", status=404)
     placement = None
     if request.GET.get("placement"):
-        placement = DemoPlacement.objects.filter(pk=request.GET["placement"]).first()
+        placement_id = demo.placement_id_from(request.GET["placement"])
+        placement = DemoPlacement.objects.filter(pk=placement_id).first() if placement_id else None
         if placement is None:
             raise demo.DemoError("That link is not in the demo course any more.", status=404)
     start = reverse("courses:demo_start") + "?user=" + user.key
@@ -108,10 +109,11 @@ def demo_start(request: HttpRequest) -> HttpResponse:
     """Start a launch: send the browser to the tool's OIDC login URL, as an LMS does."""
     _ensure_registered(request)
     placement = request.GET.get("placement")
+    placement_id = demo.placement_id_from(placement) if placement else None
+    if placement and placement_id is None:
+        raise demo.DemoError("That link is not in the demo course any more.", status=404)
     url = demo.demo_login_url(
-        request=request,
-        user_key=request.GET.get("user", ""),
-        placement_id=int(placement) if placement and placement.isdigit() else None,
+        request=request, user_key=request.GET.get("user", ""), placement_id=placement_id
     )
     return redirect(url)
 

@@ -6,14 +6,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
 from courses.forms import AssignmentSettingsForm, QuestionsForm, SpecForm
-from courses.jobs import job_enqueue
+from courses.jobs import job_enqueue, job_run_fail_if_stale
 from courses.lti.access import instructor_required
 from courses.models import IssuedDataset, JobRun, Learner, SpecVersion
 from courses.services.datasets import DatasetUnavailable, dataset_reissue
@@ -22,13 +22,11 @@ from courses.services.specs import (
     PREVIEW_LEARNERS,
     ApprovalError,
     spec_version_approve,
+    spec_version_preview,
     spec_version_save,
 )
-from courses.services.variants import generate_for, preview_learner_key
 from courses.views.learner import _send_dataset_file
 from datagen_lti.synth import SpecError
-
-PREVIEW_ROWS = 15
 
 
 def _manage(assignment_uuid: UUID, anchor: str = "") -> HttpResponseRedirect:
@@ -63,6 +61,8 @@ def _page(
         check_job = selectors.latest_job(
             kind="spec_check", arguments={"spec_version_id": latest.pk}
         )
+        if check_job is not None and check_job.status == JobRun.Status.FAILED:
+            latest.refresh_from_db(fields=["validation"])  # the failure may just be recorded
     return render(
         request,
         "courses/instructor_assignment.html",
@@ -240,31 +240,25 @@ def instructor_spec_approve(
 @require_GET
 @instructor_required
 def instructor_preview(request: HttpRequest, assignment_uuid: UUID, number: int) -> HttpResponse:
-    """The first rows of a sample learner's variant of the latest spec version."""
+    """A sample learner's variant of the latest version, as its check recorded it.
+
+    Nothing is generated in the request: the check job records each sample learner's
+    first rows. Without a check of this version yet, one is queued and the page waits.
+    """
+    if not 1 <= number <= PREVIEW_LEARNERS:
+        raise Http404("There is no such sample learner.")
     version = selectors.latest_version(request.assignment)
     if version is None:
         return _manage(assignment_uuid)
-    error = dataset = None
-    try:
-        dataset = generate_for(
-            spec_version=version,
-            assignment=request.assignment,
-            learner_key=preview_learner_key(number),
-        )
-    except SpecError as exc:
-        error = exc
-    tables = []
-    if dataset is not None:
-        for table in dataset.schema.tables:
-            data = dataset.tables[table.name].slice(0, PREVIEW_ROWS).to_pylist()
-            tables.append(
-                {
-                    "name": table.name,
-                    "rows": dataset.tables[table.name].num_rows,
-                    "columns": [c.name for c in table.columns],
-                    "data": [[row[c.name] for c in table.columns] for row in data],
-                }
-            )
+    arguments = {"spec_version_id": version.pk}
+    check_job = selectors.latest_job(kind="spec_check", arguments=arguments)
+    preview, error = spec_version_preview(version, number)
+    running = check_job is not None and not check_job.is_finished
+    if preview is None and error is None and not running:
+        check_job = job_enqueue(kind="spec_check", arguments=arguments)
+        check_job.refresh_from_db()  # inline mode has already run it
+        version.refresh_from_db()
+        preview, error = spec_version_preview(version, number)
     return render(
         request,
         "courses/instructor_preview.html",
@@ -273,11 +267,11 @@ def instructor_preview(request: HttpRequest, assignment_uuid: UUID, number: int)
             "version": version,
             "number": number,
             "preview_numbers": range(1, PREVIEW_LEARNERS + 1),
-            "dataset": dataset,
-            "tables": tables,
+            "preview": preview,
             "error": error,
+            "check_job": check_job if preview is None and error is None else None,
         },
-        status=400 if error else 200,
+        status=400 if error and preview is None else 200,
     )
 
 
@@ -294,7 +288,7 @@ def instructor_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: i
     )
     if not belongs:
         return JsonResponse({"error": "not a job of this assignment"}, status=404)
-    return JsonResponse(job.progress_report())
+    return JsonResponse(job_run_fail_if_stale(job).progress_report())
 
 
 def _course_learner(request: HttpRequest, learner_id: int) -> Learner:

@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
-from courses.jobs import job_enqueue
+from courses.jobs import job_enqueue, job_run_fail_if_stale
 from courses.lti.access import learner_required
 from courses.lti.errors import render_lti_error
 from courses.models import JobRun
 from courses.services.datasets import (
     BUNDLE,
+    DatasetFormatUnavailable,
     DatasetIntegrityError,
     DatasetUnavailable,
     dataset_file,
@@ -67,7 +68,7 @@ def learner_assignment(request: HttpRequest, assignment_uuid: UUID) -> HttpRespo
             "issued": issued,
             "version": version,
             "job": job if issued is None else None,
-            "formats": selectors.offered_formats(assignment),
+            "formats": selectors.download_choices(assignment=assignment, issued=issued),
             "dictionary": selectors.data_dictionary(issued.spec_version) if issued else [],
             "is_instructor": request.launch.is_instructor,
             **(_questions_context(request, issued) if issued else {}),
@@ -157,7 +158,7 @@ def learner_grading_status(
     ).filter(pk=job.arguments.get("submission_id"))
     if not own.exists():
         return JsonResponse({"error": "not your job"}, status=404)
-    return JsonResponse(job.progress_report())
+    return JsonResponse(job_run_fail_if_stale(job).progress_report())
 
 
 @require_GET
@@ -167,7 +168,7 @@ def learner_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: int)
     job = get_object_or_404(JobRun, pk=job_id, kind="dataset_issue")
     if job.arguments != _issue_job_arguments(request):
         return JsonResponse({"error": "not your job"}, status=404)
-    return JsonResponse(job.progress_report())
+    return JsonResponse(job_run_fail_if_stale(job).progress_report())
 
 
 @require_GET
@@ -184,6 +185,13 @@ def _send_dataset_file(request: HttpRequest, issued, fmt: str) -> HttpResponse:
     fmt = BUNDLE if fmt == BUNDLE else fmt.replace("-", ":")
     try:
         stored = dataset_file(issued=issued, fmt=fmt)
+    except DatasetFormatUnavailable as exc:
+        return render_lti_error(
+            request,
+            title="This format is not available for this dataset",
+            message=str(exc),
+            status=exc.status,
+        )
     except DatasetUnavailable as exc:
         return render_lti_error(
             request, title="This download is not available", message=str(exc), status=404

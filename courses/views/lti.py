@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,8 +17,10 @@ from courses.lti.addresses import tool_urls
 from courses.lti.canvas import canvas_configuration
 from courses.lti.dynamic_registration import dynamic_registration_run
 from courses.lti.errors import LtiError, render_exception, render_lti_error
+from courses.lti.invites import HOW_TO_GET_AN_INVITE, INVITE_PARAM, registration_invite_check
 from courses.lti.keys import tool_jwks
-from courses.lti.launch import launch_handle, login_redirect
+from courses.lti.launch import launch_claimed_platform, launch_handle, login_redirect
+from courses.middleware import frame_ancestors_for_platform
 from courses.models import Assignment, Course
 
 logger = logging.getLogger("courses.lti")
@@ -30,6 +31,11 @@ logger = logging.getLogger("courses.lti")
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     """OIDC login initiation (third-party initiated login), GET or POST."""
+    params = request.POST if request.method == "POST" else request.GET
+    # The cookie-check page runs in the frame of the platform doing the login.
+    frame_ancestors_for_platform(
+        request, issuer=params.get("iss", ""), client_id=params.get("client_id", "")
+    )
     try:
         return login_redirect(request=request)
     except LtiError as exc:
@@ -50,6 +56,9 @@ def launch(request: HttpRequest) -> HttpResponse:
             status=405,
             log=False,
         )
+    issuer, client_id = launch_claimed_platform(request=request)
+    # No launch is bound yet: an error page here is framed by the platform that posted.
+    frame_ancestors_for_platform(request, issuer=issuer, client_id=client_id)
     try:
         outcome = launch_handle(request=request)
     except LtiError as exc:
@@ -87,24 +96,36 @@ def canvas_json(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def register(request: HttpRequest) -> HttpResponse:
-    """LTI Dynamic Registration: the platform opens this URL with its openid configuration."""
+    """LTI Dynamic Registration: the platform opens this URL with its openid configuration.
+
+    The URL an administrator pastes carries a one-time invite; the platform appends
+    ``openid_configuration`` and ``registration_token`` to it.
+    """
+    invite_token = request.GET.get(INVITE_PARAM, "")
     openid_configuration = request.GET.get("openid_configuration", "")
-    if not openid_configuration:
-        return render(request, "lti/register_info.html", {"urls": tool_urls(request)})
     try:
-        result = dynamic_registration_run(
-            request=request,
-            openid_configuration_url=openid_configuration,
-            registration_token=request.GET.get("registration_token", ""),
-        )
+        if not openid_configuration:
+            invite = registration_invite_check(token=invite_token) if invite_token else None
+            response = render(
+                request,
+                "lti/register_info.html",
+                {"urls": tool_urls(request), "invite": invite, "how_to": HOW_TO_GET_AN_INVITE},
+            )
+        else:
+            result = dynamic_registration_run(
+                request=request,
+                invite_token=invite_token,
+                openid_configuration_url=openid_configuration,
+                registration_token=request.GET.get("registration_token", ""),
+            )
+            response = render(request, "lti/register_done.html", {"result": result})
     except LtiError as exc:
         response = render_exception(request, exc)
-    else:
-        response = render(request, "lti/register_done.html", {"result": result})
     # Moodle and Canvas show this page in an iframe before the platform is registered,
     # so the registered-platforms list of frame-ancestors cannot name it yet; and Canvas
     # frames it from the school's host, not the configuration's. The page holds no
-    # action to hijack (it has already registered), so any parent may frame it.
+    # action to hijack (the GET itself registers, under a one-time invite), so any
+    # parent may frame it.
     response["Content-Security-Policy"] = "frame-ancestors *"
     return response
 
@@ -144,19 +165,15 @@ def deep_link(request: HttpRequest, launch_id: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "create":
-                try:
-                    points = Decimal(request.POST.get("points") or "100")
-                except InvalidOperation as exc:
-                    raise LtiError(
-                        "Points must be a number, such as 100.", title="Check the points"
-                    ) from exc
                 assignment = deep_linking.assignment_create(
-                    course=course, title=request.POST.get("title", ""), points=points
+                    course=course,
+                    title=request.POST.get("title", ""),
+                    points=request.POST.get("points", ""),
                 )
             else:
-                assignment = assignments.filter(uuid=request.POST.get("assignment")).first()
-                if assignment is None:
-                    raise LtiError("Pick one of the assignments listed.", title="Nothing picked")
+                assignment = deep_linking.assignment_pick(
+                    course=course, assignment_uuid=request.POST.get("assignment", "")
+                )
             token, return_url = deep_linking.deep_link_response(
                 deep_link=pending, assignment=assignment, request=request
             )

@@ -12,6 +12,7 @@ from datagen_lti.export.checksums import sha256_file
 from datagen_lti.export.csv_writer import DEFAULT_NULL_MARKER, write_csv
 from datagen_lti.export.datapackage import datapackage_descriptor, write_datapackage
 from datagen_lti.export.formats import parse_formats
+from datagen_lti.export.formulas import FORMULA_FORMATS
 from datagen_lti.export.naming import dataset_stem, table_file_stems
 from datagen_lti.export.parquet import write_parquet
 from datagen_lti.export.readme import write_readme
@@ -24,14 +25,22 @@ from datagen_lti.synth.schema import DatasetSchema, TableSource
 Progress = Callable[[str, int], None]
 
 
-def _write_members(source: TableSource, fmt: str, work: Path, stem: str, null_marker: str) -> None:
+def _write_members(
+    source: TableSource,
+    fmt: str,
+    work: Path,
+    stem: str,
+    *,
+    null_marker: str,
+    escape_formulas: bool,
+) -> None:
     """Write one format into ``work`` using the bundle's layout."""
     if fmt == "csv":
-        write_csv(source, work / "csv", null_marker=null_marker)
+        write_csv(source, work / "csv", null_marker=null_marker, escape_formulas=escape_formulas)
     elif fmt == "parquet":
         write_parquet(source, work / "parquet")
     elif fmt == "xlsx":
-        write_xlsx(source, work / f"{stem}.xlsx")
+        write_xlsx(source, work / f"{stem}.xlsx", escape_formulas=escape_formulas)
     elif fmt == "sqlite":
         write_sqlite(source, work / f"{stem}.sqlite")
     else:
@@ -72,11 +81,14 @@ def write_bundle(
     unzipped: bool = False,
     progress: Progress | None = None,
     null_marker: str = DEFAULT_NULL_MARKER,
+    escape_formulas: bool = True,
 ) -> Path | list[Path]:
     """Write the bundle zip into ``out_dir`` (or, ``unzipped``, its files under a folder).
 
     ``progress(step, percent)`` is called after each step with the percent done;
-    ``null_marker`` is how CSV files spell a missing value.
+    ``null_marker`` is how CSV files spell a missing value; ``escape_formulas``
+    prefixes ``'`` to CSV and Excel text a spreadsheet could run as a formula, and the
+    README and datapackage.json say so.
     """
     formats = parse_formats(formats)
     out_dir = prepare_out_dir(Path(out_dir))
@@ -86,17 +98,35 @@ def write_bundle(
     with tempfile.TemporaryDirectory(prefix=".bundle-", dir=out_dir) as work_name:
         work = Path(work_name)
         for done, fmt in enumerate(formats, start=1):
-            _write_members(source, fmt, work, stem, null_marker)
+            _write_members(
+                source,
+                fmt,
+                work,
+                stem,
+                null_marker=null_marker,
+                escape_formulas=escape_formulas,
+            )
             report(fmt, done * 100 // steps)
 
         data_files = _relative_files(work)
         checksums = {name: sha256_file(work / name) for name in data_files}
         table_files = _table_files(source, formats)
+        escaped = [f for f in formats if f in FORMULA_FORMATS] if escape_formulas else []
         descriptor = datapackage_descriptor(
-            source.schema, table_files, checksums, null_marker=null_marker
+            source.schema,
+            table_files,
+            checksums,
+            null_marker=null_marker,
+            escaped_formats=escaped,
         )
         write_datapackage(descriptor, work / "datapackage.json")
-        write_readme(source.schema, data_files, work / "README.md", null_marker=null_marker)
+        write_readme(
+            source.schema,
+            data_files,
+            work / "README.md",
+            null_marker=null_marker,
+            escaped_formats=escaped,
+        )
         report("metadata", (steps - 1) * 100 // steps)
 
         members = [(name, work / name) for name in _relative_files(work)]

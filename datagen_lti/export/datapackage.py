@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from datagen_lti.export.atomic import atomic_path
 from datagen_lti.export.dictionary import column_references
+from datagen_lti.export.formulas import (
+    ESCAPING_NOTE,
+    FORMULA_TRIGGERS,
+    escape_formula_text,
+    escapes_column,
+)
 from datagen_lti.export.naming import slug
 from datagen_lti.export.parquet import dataset_metadata
 from datagen_lti.synth.schema import Column, DatasetSchema, Table
@@ -54,8 +60,13 @@ def _bound(value: float | str, column: Column) -> float | int | str:
     return str(value)
 
 
-def field_descriptor(table: Table, column: Column) -> dict[str, Any]:
-    """One Table Schema field: type, format, constraints, and a description."""
+def field_descriptor(
+    table: Table, column: Column, *, escape_formulas: bool = False
+) -> dict[str, Any]:
+    """One Table Schema field: type, format, constraints, and a description.
+
+    ``escape_formulas``: the described file holds text escaped as ``export.formulas`` does.
+    """
     descriptor: dict[str, Any] = {"name": column.name, "type": FIELD_TYPES[column.type]}
     if column.type == "uuid":
         descriptor["format"] = "uuid"
@@ -84,16 +95,23 @@ def field_descriptor(table: Table, column: Column) -> dict[str, Any]:
         if column.maximum is not None:
             constraints["maximum"] = _bound(column.maximum, column)
     if column.allowed_values:
-        constraints["enum"] = list(column.allowed_values)
+        values = list(column.allowed_values)
+        if escape_formulas and escapes_column(column):
+            values = [escape_formula_text(v) for v in values]
+        constraints["enum"] = values
     if constraints:
         descriptor["constraints"] = constraints
     return descriptor
 
 
-def table_schema(table: Table, names: Mapping[str, str], null_marker: str) -> dict[str, Any]:
+def table_schema(
+    table: Table, names: Mapping[str, str], null_marker: str, *, escape_formulas: bool = False
+) -> dict[str, Any]:
     """The Table Schema of one table; foreign keys only where the data keeps them."""
     schema: dict[str, Any] = {
-        "fields": [field_descriptor(table, c) for c in table.columns],
+        "fields": [
+            field_descriptor(table, c, escape_formulas=escape_formulas) for c in table.columns
+        ],
         "missingValues": [null_marker],
     }
     if table.primary_key:
@@ -138,16 +156,22 @@ def datapackage_descriptor(
     checksums: Mapping[str, str],
     *,
     null_marker: str = "",
+    escaped_formats: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The descriptor of a bundle whose files (archive path -> sha256) are ``checksums``.
 
     Each table is a tabular resource over its file in ``table_files`` (CSV, else
     Parquet); every other file is listed as a plain file resource. Without table
-    files, the Table Schemas are kept under ``datagen.tables``.
+    files, the Table Schemas are kept under ``datagen.tables``. ``escaped_formats``
+    are the formats written with formula escaping (recorded under ``datagen``).
     """
     names = resource_names(schema)
     resources = []
-    schemas = {t.name: table_schema(t, names, null_marker) for t in schema.tables}
+    described_csv = bool(table_files) and any(p.endswith(".csv") for p in table_files.values())
+    escaped = described_csv and "csv" in escaped_formats
+    schemas = {
+        t.name: table_schema(t, names, null_marker, escape_formulas=escaped) for t in schema.tables
+    }
     for table in schema.tables if table_files else ():
         path = table_files[table.name]
         suffix = Path(path).suffix
@@ -183,6 +207,13 @@ def datapackage_descriptor(
         "metadata": dataset_metadata(schema),
         "files": dict(sorted(checksums.items())),  # archive path -> sha256
     }
+    if escaped_formats:
+        descriptor["datagen"]["formula_escaping"] = {
+            "formats": list(escaped_formats),
+            "triggers": list(FORMULA_TRIGGERS),
+            "prefix": "'",
+            "note": ESCAPING_NOTE,
+        }
     if not table_files:
         descriptor["datagen"]["tables"] = schemas
     return descriptor

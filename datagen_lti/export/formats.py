@@ -44,15 +44,20 @@ def parse_formats(text: str | Sequence[str]) -> list[str]:
     return [name for name in FORMATS if name in names]
 
 
-def write_format(source: TableSource, fmt: str, out_dir: Path) -> list[Path]:
-    """Write the loose file(s) of one format into ``out_dir``."""
+def write_format(
+    source: TableSource, fmt: str, out_dir: Path, *, escape_formulas: bool = True
+) -> list[Path]:
+    """Write the loose file(s) of one format into ``out_dir``.
+
+    ``escape_formulas`` applies to CSV and Excel: see ``export.formulas``.
+    """
     (fmt,) = parse_formats([fmt])
     out_dir = prepare_out_dir(Path(out_dir))
     stem = dataset_stem(source.schema)
     if fmt == "xlsx":
-        return [write_xlsx(source, out_dir / f"{stem}.xlsx")]
+        return [write_xlsx(source, out_dir / f"{stem}.xlsx", escape_formulas=escape_formulas)]
     if fmt == "csv":
-        return [write_csv_download(source, out_dir)]
+        return [write_csv_download(source, out_dir, escape_formulas=escape_formulas)]
     if fmt == "parquet":
         return write_parquet(source, out_dir)
     if fmt == "sqlite":

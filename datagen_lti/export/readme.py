@@ -7,6 +7,7 @@ from pathlib import Path
 
 from datagen_lti.export.atomic import atomic_path
 from datagen_lti.export.dictionary import column_constraints, column_references, type_label
+from datagen_lti.export.formulas import ESCAPING_NOTE
 from datagen_lti.synth.schema import DatasetSchema, Table
 
 FORMAT_NOTES = {
@@ -19,6 +20,9 @@ FORMAT_NOTES = {
     "sqlite": "SQLite database file (DB Browser for SQLite, DBeaver, Python's sqlite3).",
     "sql": "SQL script that creates the tables and inserts the rows in one transaction.",
 }
+
+
+FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel"}
 
 
 def _cell(text: str) -> str:
@@ -63,8 +67,9 @@ def readme_text(
     files: Sequence[str],
     *,
     null_marker: str = "",
+    escaped_formats: Sequence[str] = (),
 ) -> str:
-    """The README's Markdown."""
+    """The README's Markdown; ``escaped_formats`` are those written with formula escaping."""
     null_text = f"`{null_marker}`" if null_marker else "an empty, unquoted field"
     lines = [f"# {schema.title}", ""]
     if schema.description:
@@ -87,6 +92,14 @@ def readme_text(
         "- `datapackage.json` describes the same tables for tools "
         "(Frictionless Data Package: types, keys, constraints, file checksums)."
     )
+    if escaped_formats:
+        names = " and ".join(FORMAT_NAMES.get(f, f) for f in escaped_formats)
+        lines += [
+            "",
+            "## Text that looks like a formula",
+            "",
+            f"In the {names} files: {ESCAPING_NOTE}",
+        ]
     lines += ["", "## Tables", ""]
     for table in schema.tables:
         lines += _table_section(table)
@@ -104,9 +117,10 @@ def write_readme(
     out: Path,
     *,
     null_marker: str = "",
+    escaped_formats: Sequence[str] = (),
 ) -> Path:
     """Write README.md to ``out``."""
-    text = readme_text(schema, files, null_marker=null_marker)
+    text = readme_text(schema, files, null_marker=null_marker, escaped_formats=escaped_formats)
     with atomic_path(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return out

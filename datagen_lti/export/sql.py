@@ -29,6 +29,7 @@ LOAD_HINTS = {
 
 
 def _comment(text: str) -> str:
+    text = text.replace("\x00", "")  # a NUL ends the script for many clients
     return "\n".join(f"-- {line}".rstrip() for line in text.splitlines())
 
 

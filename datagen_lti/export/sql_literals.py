@@ -13,7 +13,12 @@ NULL = "NULL"
 
 
 def quote_strings(values: pa.Array, dialect: SqlDialect) -> pa.Array:
-    """'text' literals with quotes (and, for MySQL, backslashes) escaped."""
+    """'text' literals with quotes (and, for MySQL, backslashes) escaped, NUL dropped.
+
+    PostgreSQL cannot store a NUL character in text at all, and a NUL inside a
+    script ends the statement for many clients: it is left out in every dialect.
+    """
+    values = pc.replace_substring(values, "\x00", "")
     if dialect.escapes_backslash:
         values = pc.replace_substring(values, "\\", "\\\\")
     values = pc.replace_substring(values, "'", "''")

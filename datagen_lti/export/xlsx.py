@@ -9,6 +9,7 @@ from pathlib import Path
 from datagen_lti.export.atomic import atomic_path, prepare_out_dir
 from datagen_lti.export.dictionary import HEADER, dictionary_rows
 from datagen_lti.export.errors import ExportError
+from datagen_lti.export.formulas import ESCAPING_NOTE
 from datagen_lti.export.naming import dataset_stem
 from datagen_lti.export.xlsx_cells import (
     EXCEL_MAX_ROWS,
@@ -17,6 +18,7 @@ from datagen_lti.export.xlsx_cells import (
     sheet_head,
     sheet_tail,
     write_text_sheet,
+    xml_safe,
 )
 from datagen_lti.export.xlsx_parts import (
     STYLE_WRAP,
@@ -65,7 +67,7 @@ def sheet_names(schema: DatasetSchema) -> list[str]:
     taken = {DICTIONARY_SHEET.lower(), ABOUT_SHEET.lower(), "history"}
     names = []
     for table in schema.tables:
-        base = SHEET_NAME_CHARS.sub("_", table.name).strip("'")[:31] or "table"
+        base = SHEET_NAME_CHARS.sub("_", xml_safe(table.name)).strip("'")[:31] or "table"
         name, n = base, 2
         while name.lower() in taken:
             suffix = f" ({n})"
@@ -84,7 +86,12 @@ def _overflow(table: Table) -> ExportError:
 
 
 def _write_table_sheet(
-    archive: zipfile.ZipFile, path: str, source: TableSource, table: Table
+    archive: zipfile.ZipFile,
+    path: str,
+    source: TableSource,
+    table: Table,
+    *,
+    escape_formulas: bool,
 ) -> str:
     """Stream one table into a worksheet part; return its filter range."""
     if table.row_count is not None and table.row_count >= EXCEL_MAX_ROWS:
@@ -99,7 +106,7 @@ def _write_table_sheet(
             # Sheet XML is ~10x the size of the data: convert in slices to bound memory.
             for offset in range(0, batch.num_rows, XML_SLICE_ROWS):
                 piece = batch.slice(offset, XML_SLICE_ROWS)
-                stream.write(rows_xml(table.columns, piece, row))
+                stream.write(rows_xml(table.columns, piece, row, escape_formulas=escape_formulas))
                 row += piece.num_rows
         last = column_letter(max(len(table.columns), 1) - 1)
         filter_ref = f"A1:{last}{row - 1}"
@@ -107,7 +114,7 @@ def _write_table_sheet(
     return filter_ref
 
 
-def _about_rows(schema: DatasetSchema) -> list[tuple[str, str]]:
+def _about_rows(schema: DatasetSchema, *, escape_formulas: bool) -> list[tuple[str, str]]:
     rows = [
         ("Title", schema.title),
         ("Dataset id", schema.dataset_id),
@@ -119,11 +126,17 @@ def _about_rows(schema: DatasetSchema) -> list[tuple[str, str]]:
     rows.extend((key, value) for key, value in sorted(schema.extra.items()))
     for table in schema.tables:
         rows.append((f"Table {table.name}", table.description))
+    if escape_formulas:
+        rows.append(("Formula escaping", ESCAPING_NOTE))
     return rows
 
 
-def write_xlsx(source: TableSource, out: Path) -> Path:
-    """Write the workbook to ``out`` (a file, or a folder to name it in)."""
+def write_xlsx(source: TableSource, out: Path, *, escape_formulas: bool = True) -> Path:
+    """Write the workbook to ``out`` (a file, or a folder to name it in).
+
+    ``escape_formulas``: text cells that a spreadsheet could take for a formula start
+    with an apostrophe (the About sheet says so).
+    """
     schema = source.schema
     out = Path(out)
     if out.is_dir():
@@ -132,21 +145,33 @@ def write_xlsx(source: TableSource, out: Path) -> Path:
     for table in schema.tables:
         if table.row_count is not None and table.row_count >= EXCEL_MAX_ROWS:
             raise _overflow(table)
-    package = Package(title=schema.title)
+    package = Package(title=xml_safe(schema.title))
     with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
         for name, table in zip(sheet_names(schema), schema.tables, strict=True):
             package.sheets.append(SheetEntry(name))
             path = package.sheet_path(len(package.sheets))
-            package.sheets[-1].filter_ref = _write_table_sheet(archive, path, source, table)
+            package.sheets[-1].filter_ref = _write_table_sheet(
+                archive, path, source, table, escape_formulas=escape_formulas
+            )
 
         package.sheets.append(SheetEntry(DICTIONARY_SHEET))
         with archive.open(zip_entry(package.sheet_path(len(package.sheets))), "w") as stream:
             rows = [row.as_tuple() for row in dictionary_rows(schema)]
-            write_text_sheet(stream, HEADER, rows, [18, 22, 16, 50, 40, 30], style=STYLE_WRAP)
+            write_text_sheet(
+                stream,
+                HEADER,
+                rows,
+                [18, 22, 16, 50, 40, 30],
+                style=STYLE_WRAP,
+                escape_formulas=escape_formulas,
+            )
 
         package.sheets.append(SheetEntry(ABOUT_SHEET))
         with archive.open(zip_entry(package.sheet_path(len(package.sheets))), "w") as stream:
-            write_text_sheet(stream, ("Field", "Value"), _about_rows(schema), [18, 70])
+            about = _about_rows(schema, escape_formulas=escape_formulas)
+            write_text_sheet(
+                stream, ("Field", "Value"), about, [18, 70], escape_formulas=escape_formulas
+            )
 
         parts = {
             "[Content_Types].xml": package.content_types(),

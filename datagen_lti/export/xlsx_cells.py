@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import BinaryIO
 from xml.sax.saxutils import escape
@@ -12,6 +11,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datagen_lti.export.arrow_values import date_text, finite_or_null, timestamp_text
+from datagen_lti.export.formulas import (
+    escape_formula_array,
+    escape_formula_text,
+    escapes_column,
+)
 from datagen_lti.export.text_buffers import concatenated
 from datagen_lti.export.xlsx_parts import (
     MAIN_NS,
@@ -22,6 +26,7 @@ from datagen_lti.export.xlsx_parts import (
     XML_DECL,
     column_letter,
     decimal_style,
+    xml_safe,
 )
 from datagen_lti.synth.schema import Column
 
@@ -34,12 +39,17 @@ FIRST_SAFE_SERIAL = 61
 MICROS_PER_DAY = 86_400_000_000
 # XML 1.0 cannot carry these characters at all, escaped or not.
 INVALID_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
-INVALID_XML_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def xml_text(values: pa.Array) -> pa.Array:
-    """Strings made safe for XML character data, within Excel's cell length."""
+def xml_text(values: pa.Array, *, escape_formulas: bool = False) -> pa.Array:
+    """Strings made safe for XML character data, within Excel's cell length.
+
+    ``escape_formulas`` looks at the text XML can carry, so that dropping a control
+    character cannot uncover a leading "=".
+    """
     values = pc.replace_substring_regex(values, INVALID_XML, "")
+    if escape_formulas:
+        values = escape_formula_array(values)
     values = pc.utf8_slice_codeunits(values, 0, EXCEL_MAX_CHARS)
     values = pc.replace_substring(values, "&", "&amp;")
     values = pc.replace_substring(values, "<", "&lt;")
@@ -56,13 +66,14 @@ def _cells(ref: pa.Array, attrs: str, body_open: str, text: pa.Array, body_close
     return pc.fill_null(cell, "")
 
 
-def _inline_strings(ref: pa.Array, values: pa.Array) -> pa.Array:
-    return _cells(
-        ref, ' t="inlineStr"', '<is><t xml:space="preserve">', xml_text(values), "</t></is>"
-    )
+def _inline_strings(ref: pa.Array, values: pa.Array, *, escape_formulas: bool = False) -> pa.Array:
+    text = xml_text(values, escape_formulas=escape_formulas)
+    return _cells(ref, ' t="inlineStr"', '<is><t xml:space="preserve">', text, "</t></is>")
 
 
-def column_cells(values: pa.Array, column: Column, refs: pa.Array) -> pa.Array:
+def column_cells(
+    values: pa.Array, column: Column, refs: pa.Array, *, escape_formulas: bool = False
+) -> pa.Array:
     """The XML of one column's cells for a batch: typed numbers, dates, booleans, text."""
     kind = column.type
     if kind == "integer":
@@ -87,14 +98,25 @@ def column_cells(values: pa.Array, column: Column, refs: pa.Array) -> pa.Array:
         if pc.any(early).as_py():
             return pc.if_else(early, _inline_strings(refs, iso), numbers)
         return numbers
-    return _inline_strings(refs, values)
+    return _inline_strings(refs, values, escape_formulas=escape_formulas and escapes_column(column))
 
 
-def rows_xml(columns: Sequence[Column], batch: pa.RecordBatch, first_row: int) -> memoryview:
+def rows_xml(
+    columns: Sequence[Column],
+    batch: pa.RecordBatch,
+    first_row: int,
+    *,
+    escape_formulas: bool = False,
+) -> memoryview:
     """The <row> elements of a batch whose first row is sheet row ``first_row`` (1-based)."""
     numbers = pc.cast(pa.array(np.arange(first_row, first_row + batch.num_rows)), pa.string())
     cells = [
-        column_cells(values, column, pc.binary_join_element_wise(column_letter(i), numbers, ""))
+        column_cells(
+            values,
+            column,
+            pc.binary_join_element_wise(column_letter(i), numbers, ""),
+            escape_formulas=escape_formulas,
+        )
         for i, (column, values) in enumerate(zip(columns, batch.columns, strict=True))
     ]
     rows = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
@@ -126,16 +148,30 @@ def sheet_tail(filter_ref: str | None) -> bytes:
     return f"</sheetData>{auto_filter}</worksheet>".encode()
 
 
-def text_row(number: int, values: Sequence[str], style: int | None = None) -> str:
+def text_row(
+    number: int,
+    values: Sequence[str],
+    style: int | None = None,
+    *,
+    escape_formulas: bool = False,
+) -> str:
     """One row of inline-string cells, for the small descriptive sheets."""
     s = f' s="{style}"' if style is not None else ""
+    texts = [xml_safe(str(v)) for v in values]
+    if escape_formulas:
+        texts = [escape_formula_text(text) for text in texts]
     cells = "".join(
         f'<c r="{column_letter(i)}{number}"{s} t="inlineStr"><is><t xml:space="preserve">'
-        f"{escape(INVALID_XML_PY.sub('', str(v)))}</t></is></c>"
-        for i, v in enumerate(values)
-        if v != ""
+        f"{_xml_chars(text[:EXCEL_MAX_CHARS])}</t></is></c>"
+        for i, text in enumerate(texts)
+        if text != ""
     )
     return f'<row r="{number}">{cells}</row>'
+
+
+def _xml_chars(text: str) -> str:
+    # As in xml_text: a raw carriage return would be read back as a line feed.
+    return escape(text).replace("\r", "&#13;")
 
 
 def header_row(names: Sequence[str]) -> str:
@@ -149,10 +185,12 @@ def write_text_sheet(
     widths: Sequence[float],
     *,
     style: int | None = None,
+    escape_formulas: bool = False,
 ) -> None:
     """A small sheet of text: bold frozen header, then ``rows``."""
     stream.write(sheet_head(widths))
     stream.write(header_row(header).encode())
     for number, values in enumerate(rows, start=2):
-        stream.write(text_row(number, values, style).encode())
+        row = text_row(number, values, style, escape_formulas=escape_formulas)
+        stream.write(row.encode())
     stream.write(sheet_tail(None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -12,6 +13,9 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # Any constant keeps the package byte-identical; the dataset's identity is on the About sheet.
 FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"
 
+# XML 1.0 cannot carry these characters at all, escaped or not (tab, LF and CR it can).
+INVALID_XML_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 STYLE_DEFAULT = 0
 STYLE_HEADER = 1
 STYLE_DATE = 2
@@ -19,6 +23,11 @@ STYLE_DATETIME = 3
 STYLE_WRAP = 4
 FIRST_DECIMAL_STYLE = 5
 MAX_DECIMAL_SCALE = 15  # Excel shows at most 15 significant digits anyway
+
+
+def xml_safe(text: str) -> str:
+    """Text without the characters XML 1.0 cannot carry."""
+    return INVALID_XML_PY.sub("", text)
 
 
 def decimal_style(scale: int) -> int:
@@ -141,12 +150,12 @@ class Package:
 
     def workbook(self) -> str:
         sheets = "".join(
-            f'<sheet name={quoteattr(s.name)} sheetId="{n}" r:id="rId{n}"/>'
+            f'<sheet name={quoteattr(xml_safe(s.name))} sheetId="{n}" r:id="rId{n}"/>'
             for n, s in enumerate(self.sheets, start=1)
         )
         names = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-            f"{escape(quoted_sheet_name(s.name))}!{absolute_ref(s.filter_ref)}</definedName>"
+            f"{escape(quoted_sheet_name(xml_safe(s.name)))}!{absolute_ref(s.filter_ref)}</definedName>"
             for n, s in enumerate(self.sheets)
             if s.filter_ref
         )
@@ -164,7 +173,7 @@ class Package:
             'xmlns:dc="http://purl.org/dc/elements/1.1/" '
             'xmlns:dcterms="http://purl.org/dc/terms/" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:title>{escape(self.title)}</dc:title><dc:creator>datagen-lti</dc:creator>"
+            f"<dc:title>{escape(xml_safe(self.title))}</dc:title><dc:creator>datagen-lti</dc:creator>"
             f'<dcterms:created xsi:type="dcterms:W3CDTF">{FIXED_TIMESTAMP}</dcterms:created>'
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{FIXED_TIMESTAMP}</dcterms:modified>'
             "</cp:coreProperties>"

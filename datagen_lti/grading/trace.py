@@ -109,7 +109,10 @@ def _timestamp_text(text: pa.Array) -> pa.Array:
 
 def canonical_text(values: pa.Array) -> pa.Array:
     """Text cells, with those that read as a number, boolean or timestamp made canonical."""
-    text = pc.utf8_trim_whitespace(pc.fill_null(pc.cast(values, pa.string()), ""))
+    text = pc.fill_null(pc.cast(values, pa.string()), "")
+    # CSV and Excel downloads escape formula-like text with a leading apostrophe: undo it.
+    text = pc.replace_substring_regex(text, r"^'([=+\-@\t\r])", r"\1")
+    text = pc.utf8_trim_whitespace(text)
     out = text
     integer = pc.match_substring_regex(text, _INTEGER)
     if pc.any(integer).as_py():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
@@ -33,6 +34,9 @@ from datagen_lti.synth.errors import SpecError
 from datagen_lti.synth.schema import DatasetSchema
 
 SQL_TIMEOUT_SECONDS = 10.0
+# Below this much time left, a check is not started: a shorter timer could fire before
+# DuckDB starts the query, and its interrupt would be lost.
+MIN_QUERY_SECONDS = 0.05
 SQL_MEMORY_LIMIT = "512MB"
 MAX_SQL_LENGTH = sandbox.MAX_SQL_LENGTH
 
@@ -274,6 +278,15 @@ def sql_table_names(query: str) -> list[str]:
 # --------------------------------------------------------------------------- results
 
 
+class CheckTimeLimitReached(Exception):
+    """The time ``run_checks`` was given ran out while (or before) the check at ``path`` ran."""
+
+    def __init__(self, path: str, label: str) -> None:
+        self.path = path
+        self.label = label
+        super().__init__(f"{path}: time ran out while running {label}")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check on one variant."""
@@ -356,11 +369,17 @@ class _Runner:
         tables: Mapping[str, pa.Table],
         schema: DatasetSchema | None,
         path: str,
+        deadline: float | None = None,
     ) -> None:
         self.tables = tables
         self.schema = schema
         self.path = path
+        self.deadline = deadline  # a time.monotonic() value, or None for no limit
         self._sandbox: sandbox.Sandbox | None = None  # one connection for all SQL checks
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
     def table(self, index: int, field_name: str, name: str) -> pa.Table:
         if name not in self.tables:
@@ -383,6 +402,9 @@ class _Runner:
         return table[column]
 
     def run(self, index: int, check: Check) -> CheckResult:
+        remaining = self.remaining()
+        if remaining is not None and remaining < MIN_QUERY_SECONDS:
+            raise CheckTimeLimitReached(f"{self.path}.{index}", check.kind)
         method = getattr(self, f"_{check.kind}")
         label, observed, passed, message = method(index, check)
         return CheckResult(
@@ -552,9 +574,17 @@ class _Runner:
                 timeout_seconds=SQL_TIMEOUT_SECONDS, memory_limit=SQL_MEMORY_LIMIT
             )
             self._sandbox = sandbox.Sandbox(self.tables, limits=limits)
-        value = run_select(
-            check.query, self.tables, path=f"{self.path}.{index}.query", box=self._sandbox
-        )
+        remaining = self.remaining()
+        try:
+            value = run_select(
+                check.query,
+                self.tables,
+                path=f"{self.path}.{index}.query",
+                box=self._sandbox,
+                time_limit=remaining,
+            )
+        except CheckTimeLimitReached:
+            raise CheckTimeLimitReached(f"{self.path}.{index}", "sql") from None
         label = "sql"
         if check.expect_true is not None:
             if not isinstance(value, bool | np.bool_) and value is not None:
@@ -590,20 +620,28 @@ def run_select(
     path: str = "query",
     timeout: float | None = None,
     box: sandbox.Sandbox | None = None,
+    time_limit: float | None = None,
 ) -> Any:
     """Run one SELECT over ``tables`` in the sandbox; return its single value.
 
     ``box``: an open sandbox over the same tables, so several checks share one connection.
+    ``time_limit``: what is left of a caller's time budget; a query it cuts short raises
+    ``CheckTimeLimitReached`` (a query that runs past the sandbox's own limit is a ``SpecError``).
     """
     limits = sandbox.SandboxLimits(
         timeout_seconds=timeout or SQL_TIMEOUT_SECONDS, memory_limit=SQL_MEMORY_LIMIT
     )
+    budget_first = time_limit is not None and time_limit < limits.timeout_seconds
+    if time_limit is not None and time_limit < MIN_QUERY_SECONDS:
+        raise CheckTimeLimitReached(path, "sql")
     own = box is None or timeout is not None
     runner = sandbox.Sandbox(tables, limits=limits) if own else box
     try:
-        return runner.raw_value(query)
+        return runner.raw_value(query, timeout=time_limit if budget_first else None)
     except sandbox.QueryError as exc:
         message = exc.message
+        if exc.reason == "timeout" and budget_first:
+            raise CheckTimeLimitReached(path, "sql") from exc
         if exc.reason == "timeout":
             message = f"the query ran longer than {limits.timeout_seconds:g} s; simplify it"
         raise SpecError(path, message) from exc
@@ -618,9 +656,15 @@ def run_checks(
     *,
     schema: DatasetSchema | None = None,
     path: str = "checks",
+    time_limit: float | None = None,
 ) -> CheckReport:
-    """Evaluate every check against ``tables``; raise ``SpecError`` only for faults of the spec."""
-    runner = _Runner(tables, schema, path)
+    """Evaluate every check against ``tables``; raise ``SpecError`` only for faults of the spec.
+
+    ``time_limit``: seconds all the checks together may take; a SQL query is cut short when
+    it runs out, and ``CheckTimeLimitReached`` names the check that was running.
+    """
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    runner = _Runner(tables, schema, path, deadline)
     try:
         return CheckReport(results=[runner.run(i, check) for i, check in enumerate(checks)])
     finally:

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from datagen_lti.synth.constraints import apply_nulls, apply_order
 from datagen_lti.synth.context import ChunkContext, Store, TablePlan
+from datagen_lti.synth.errors import spec_errors_at
 from datagen_lti.synth.expressions import parse_expression
 from datagen_lti.synth.gen_categories import generate_category
 from datagen_lti.synth.gen_derived import generate_derived
@@ -83,6 +84,18 @@ def plan_table(
     spec: Spec, table: TableSpec, streams: Streams, store: Store, scale: float
 ) -> TablePlan:
     """Decide a table's size and its whole-table arrays before generating chunks."""
+    with spec_errors_at(f"tables.{table.name}", "cannot plan the table"):
+        return _plan_table(spec, table, streams, store, scale)
+
+
+def column_path(table: TableSpec, column: str) -> str:
+    """The spec path of a column, as errors name it."""
+    return f"tables.{table.name}.columns.{column}"
+
+
+def _plan_table(
+    spec: Spec, table: TableSpec, streams: Streams, store: Store, scale: float
+) -> TablePlan:
     fk = table.driving_fk
     if fk is None:
         plan = TablePlan(rows=scaled_rows(table, scale))
@@ -108,7 +121,8 @@ def plan_table(
     for column in table.columns:
         if column.unique and column.type not in ("id", "text", "foreign_key"):
             rng = streams.rng(table.name, column.name, "unique", "table")
-            plan.whole[column.name] = _distinct_draw(column, plan.rows, rng)
+            with spec_errors_at(column_path(table, column.name), "cannot draw distinct values"):
+                plan.whole[column.name] = _distinct_draw(column, plan.rows, rng)
     store.rows[table.name] = plan.rows
     return plan
 
@@ -185,11 +199,15 @@ def table_chunks(
         )
         for name in order:
             column = table.column(name)
-            values = GENERATORS[column.type](column, ctx)
-            values = apply_order(column, values, ctx)
-            values = apply_nulls(column, values, ctx)
+            with spec_errors_at(column_path(table, name), "cannot generate the column"):
+                values = GENERATORS[column.type](column, ctx)
+                values = apply_order(column, values, ctx)
+                values = apply_nulls(column, values, ctx)
             ctx.values[name] = values
-        arrays = [_conform(ctx.values[f.name], f.type) for f in schema]
+        arrays = []
+        for f in schema:
+            with spec_errors_at(column_path(table, f.name), "cannot store the column's values"):
+                arrays.append(_conform(ctx.values[f.name], f.type))
         for name in keep:
             history[name].append(ctx.values[name])
         if progress is not None:

@@ -40,7 +40,13 @@ import pyarrow.compute as pc
 MAX_LENGTH = 2_000  # characters of source text
 MAX_DEPTH = 50  # depth of the parsed tree: nesting, and chains like a + b + c
 MAX_NODES = 400
+MAX_ROUND_DIGITS = 15
 _INT64_MAX = 2**63 - 1
+# The calendar every export format holds: 0001-01-01 to 9999-12-31, as days and
+# microseconds since 1970-01-01 (Arrow's date32 and timestamp[us]).
+FIRST_DAY, LAST_DAY = -719_162, 2_932_896
+FIRST_MICROS, LAST_MICROS = FIRST_DAY * 86_400_000_000, (LAST_DAY + 1) * 86_400_000_000 - 1
+CALENDAR_DAYS = LAST_DAY - FIRST_DAY
 
 RESULT_TYPES = frozenset({"integer", "decimal", "float", "string", "boolean", "date", "timestamp"})
 
@@ -436,6 +442,12 @@ class _Parser:
                 "round(): digits must be a whole number literal, e.g. round(price, 2)",
                 name_token.position,
             )
+        if function == "round" and count == 2 and abs(_literal_int(args[1])) > MAX_ROUND_DIGITS:
+            # Arrow takes ages over round(x, 10**14), and a float has ~15 significant digits.
+            raise ExpressionError(
+                f"round(): digits must lie between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}",
+                name_token.position,
+            )
         return Call(function, tuple(args), name_token.position)
 
 
@@ -695,7 +707,18 @@ def _check(value: Value, allowed: tuple[str, ...], position: int, what: str) -> 
 
 def _as_date(value: Value) -> Value:
     """Read string values (e.g. a literal '2024-05-01') as dates, for comparisons with dates."""
-    return pc.cast(value, pa.date32()) if _kind(value) == "string" else value
+    if _kind(value) != "string":
+        return value
+    try:
+        return pc.cast(value, pa.date32())
+    except pa.ArrowInvalid as exc:
+        text = value.as_py() if isinstance(value, pa.Scalar) else None
+        what = (
+            f"{text[:40]!r} is not a date" if isinstance(text, str) else "text that is not a date"
+        )
+        raise ExpressionError(
+            f"compared with a date: {what}; write dates as 'YYYY-MM-DD', e.g. '2024-05-31'"
+        ) from exc
 
 
 def _align_temporal(left: Value, right: Value) -> tuple[Value, Value]:
@@ -708,12 +731,48 @@ def _align_temporal(left: Value, right: Value) -> tuple[Value, Value]:
     return left, right
 
 
-def _add_days(value: Value, days: Value) -> Value:
+def _bounds(values: Value) -> tuple[Any, Any]:
+    """The smallest and largest value (None when all are null)."""
+    if isinstance(values, pa.Scalar):
+        value = values.as_py() if values.is_valid else None
+        return value, value
+    extremes = pc.min_max(values)
+    return extremes["min"].as_py(), extremes["max"].as_py()
+
+
+def check_calendar(values: Value, position: int | None, what: str) -> None:
+    """Refuse dates or timestamps outside years 1 to 9999, which no export format holds."""
+    kind = _kind(values)
+    if kind not in ("date", "timestamp"):
+        return
+    low, high = _bounds(pc.cast(values, pa.int32() if kind == "date" else pa.int64()))
+    first, last = (FIRST_DAY, LAST_DAY) if kind == "date" else (FIRST_MICROS, LAST_MICROS)
+    if low is None or first <= low and high <= last:
+        return
+    raise ExpressionError(
+        f"{what} gives {kind}s outside years 1 to 9999, which no spreadsheet or database holds",
+        position,
+    )
+
+
+def _add_days(value: Value, days: Value, position: int | None = None) -> Value:
+    low, high = _bounds(pc.cast(days, pa.int64()))
+    if low is not None and (low < -CALENDAR_DAYS or high > CALENDAR_DAYS):
+        far = high if high > CALENDAR_DAYS else low
+        raise ExpressionError(
+            f"add_days() by {far:,} days leaves the calendar (years 1 to 9999 span "
+            f"{CALENDAR_DAYS:,} days)",
+            position,
+        )
     if _kind(value) == "date":
-        shifted = pc.add_checked(pc.cast(value, pa.int32()), pc.cast(days, pa.int32()))
-        return pc.cast(pc.cast(shifted, pa.int32()), pa.date32())
-    micros = pc.multiply_checked(pc.cast(days, pa.int64()), 86_400_000_000)
-    return pc.add_checked(value, pc.cast(micros, pa.duration("us")))
+        start = pc.cast(pc.cast(value, pa.int32()), pa.int64())
+        shifted = pc.add_checked(start, pc.cast(days, pa.int64()))
+        result = pc.cast(pc.cast(shifted, pa.int32()), pa.date32())
+    else:
+        micros = pc.multiply_checked(pc.cast(days, pa.int64()), 86_400_000_000)
+        result = pc.add_checked(value, pc.cast(micros, pa.duration("us")))
+    check_calendar(result, position, "add_days()")
+    return result
 
 
 def _days_between(start: Value, end: Value) -> Value:
@@ -764,6 +823,15 @@ class _Evaluator:
         except ExpressionError:
             raise
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            if "overflow" in str(exc).lower():
+                raise ExpressionError(
+                    "the result overflows whole numbers (beyond ±9.2e18); use smaller values, "
+                    "or make it a decimal computation (e.g. multiply by 1.0 first)",
+                    node.position,
+                ) from exc
+            raise ExpressionError(f"cannot evaluate: {exc}", node.position) from exc
+        except (OverflowError, ValueError) as exc:
+            # Python-level limits, e.g. round(x, 10**20) digits.
             raise ExpressionError(f"cannot evaluate: {exc}", node.position) from exc
 
     def _eval(self, node: Node) -> Value:
@@ -814,9 +882,9 @@ class _Evaluator:
             ):
                 return _days_between(right, left)
             if kinds[0] in ("date", "timestamp") and kinds[1] in ("integer", "null"):
-                return _add_days(left, right if op == "+" else pc.negate_checked(right))
+                return _add_days(left, right if op == "+" else pc.negate_checked(right), pos)
             if op == "+" and kinds[1] in ("date", "timestamp") and kinds[0] in ("integer", "null"):
-                return _add_days(right, left)
+                return _add_days(right, left, pos)
             raise ExpressionError(
                 f"'{op}' on {kinds[0]} and {kinds[1]}: add or subtract whole days, or subtract two dates",
                 pos,
@@ -888,7 +956,7 @@ class _Evaluator:
         if name == "add_days":
             _check(args[0], ("date", "timestamp"), pos, what)
             _check(args[1], ("integer",), pos, "the days of add_days()")
-            return _add_days(args[0], args[1])
+            return _add_days(args[0], args[1], pos)
         if name == "days_between":
             _check(args[0], ("date", "timestamp", "string"), pos, what)
             _check(args[1], ("date", "timestamp", "string"), pos, what)
@@ -898,7 +966,13 @@ class _Evaluator:
             try:
                 return pc.cast(args[0], pa.date32())
             except pa.ArrowInvalid as exc:
-                raise ExpressionError("date() expects text like '2024-05-31'", pos) from exc
+                value = args[0].as_py() if isinstance(args[0], pa.Scalar) else None
+                what = f"{value[:40]!r} is not a date" if isinstance(value, str) else "not a date"
+                raise ExpressionError(
+                    f"date() cannot read the text: {what}; write dates as 'YYYY-MM-DD', "
+                    "e.g. '2024-05-31'",
+                    pos,
+                ) from exc
         raise ExpressionError(f"unknown function {name!r}", pos)  # pragma: no cover
 
     @staticmethod

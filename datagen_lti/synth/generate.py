@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
-from datagen_lti.synth.checks import CheckReport, run_checks
+from datagen_lti.synth.checks import CheckReport, CheckTimeLimitReached, run_checks
 from datagen_lti.synth.context import Store, TablePlan
 from datagen_lti.synth.engine import (
     Progress,
@@ -17,7 +19,7 @@ from datagen_lti.synth.engine import (
     referenced_columns,
     table_chunks,
 )
-from datagen_lti.synth.errors import ChecksNotMetError, GenerationError, SpecError
+from datagen_lti.synth.errors import ChecksNotMetError, GenerationError, SpecError, spec_errors_at
 from datagen_lti.synth.integrity import integrity_problems
 from datagen_lti.synth.limits import DEFAULT_LIMITS, SpecLimits
 from datagen_lti.synth.plan import table_order
@@ -83,29 +85,57 @@ def generate(
     limits: SpecLimits = DEFAULT_LIMITS,
     max_attempts: int = MAX_SUB_SEED_ATTEMPTS,
     verify: bool | None = None,
+    check_time_budget: float | None = None,
 ) -> GeneratedDataset:
     """Generate a variant; retry the next sub-seed while a required check fails.
 
     ``verify`` re-checks keys, uniques, ranges and row comparisons against the
-    schema (a GenerationError if any fails); by default only up to
+    schema (a GenerationError, a SpecError, if any fails); by default only up to
     ``VERIFY_MAX_ROWS`` rows, where it costs little.
+
+    ``check_time_budget``: seconds the objective checks may take in total, over every
+    sub-seed tried. Once spent, ``ChecksNotMetError`` says that the checks took too long
+    (a slow check that keeps failing would otherwise run ``max_attempts`` times).
     """
     check_size(spec, scale=scale, limits=limits)
     failures: list[dict] = []
+    checks_seconds = 0.0
     for attempt in range(max_attempts):
         streams = Streams(seed, attempt)
-        clean_schema = build_schema(spec, dataset_id=dataset_id)
+        with spec_errors_at("tables", "cannot describe the dataset's columns"):
+            clean_schema = build_schema(spec, dataset_id=dataset_id)
         tables = generate_tables(
             spec, streams=streams, scale=scale, schema=clean_schema, progress=progress
         )
         counts = {name: t.num_rows for name, t in tables.items()}
-        schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts)
-        tables, schema, manifest = _apply_flaws(spec, tables, schema, streams)
+        with spec_errors_at("tables", "cannot describe the dataset's columns"):
+            schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts)
+        with spec_errors_at("flaws", "cannot apply the teaching flaws"):
+            tables, schema, manifest = _apply_flaws(spec, tables, schema, streams)
         if verify or (verify is None and sum(counts.values()) <= VERIFY_MAX_ROWS):
-            problems = integrity_problems(schema, tables)
+            with spec_errors_at("tables", "cannot verify the generated data"):
+                problems = integrity_problems(schema, tables)
             if problems:
-                raise GenerationError("integrity check failed: " + "; ".join(problems[:5]))
-        report = run_checks(spec.checks, tables, schema=schema)
+                raise GenerationError(
+                    "the generated data breaks the spec's own rules: " + "; ".join(problems[:5]),
+                    path=_problem_path(problems[0]),
+                )
+        started = time.monotonic()
+        try:
+            report = run_checks(
+                spec.checks,
+                tables,
+                schema=schema,
+                time_limit=None
+                if check_time_budget is None
+                else max(check_time_budget - checks_seconds, 0.0),
+            )
+        except CheckTimeLimitReached as exc:
+            raise _checks_too_slow(
+                exc.path, f"{exc.label} at {exc.path} was still running", check_time_budget, attempt
+            ) from None
+        finally:
+            checks_seconds += time.monotonic() - started
         if not report.failed_required:
             return GeneratedDataset(
                 schema=schema,
@@ -118,6 +148,19 @@ def generate(
                 attempt_failures=failures,
             )
         failures.append({"sub_seed": attempt, "failed": [r.label for r in report.failed_required]})
+        if (
+            check_time_budget is not None
+            and checks_seconds >= check_time_budget
+            and attempt + 1 < max_attempts
+        ):
+            first = report.failed_required[0]
+            raise _checks_too_slow(
+                first.path,
+                f"required check {first.label} still failed: {first.message}",
+                check_time_budget,
+                attempt,
+                report=report,
+            )
     first = report.failed_required[0]
     raise ChecksNotMetError(
         first.path,
@@ -126,6 +169,29 @@ def generate(
         "relax the check or change the spec so that it holds for every learner",
         report=report,
     )
+
+
+def _checks_too_slow(
+    path: str, detail: str, budget: float, attempt: int, *, report: CheckReport | None = None
+) -> ChecksNotMetError:
+    tried = "1 sub-seed" if attempt == 0 else f"{attempt + 1} sub-seeds"
+    return ChecksNotMetError(
+        path,
+        f"the objective checks took too long: more than {budget:g} s in total over "
+        f"{tried}, and {detail}",
+        "make the slow check faster (a SQL check may join or scan too much) or relax it "
+        "so that it holds on the first sub-seeds",
+        report=report,
+    )
+
+
+def _problem_path(problem: str) -> str:
+    """The spec path of an integrity problem such as ``orders.amount: 3 values beyond 10``."""
+    match = re.match(r"(\w+)(?:\.(\w+))?[:(]", problem)
+    if match is None:
+        return "tables"
+    table, column = match.groups()
+    return f"tables.{table}.columns.{column}" if column else f"tables.{table}"
 
 
 def _apply_flaws(spec: Spec, tables: dict[str, pa.Table], schema: DatasetSchema, streams):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -64,10 +65,9 @@ def _keys(table: Table, data: pa.Table) -> list[str]:
                 if data.column(name).null_count:
                     problems.append(f"{table.name}.{name}: nulls in the primary key")
         else:
+            # and_kleene takes two arguments: fold the columns' validity masks.
             subset = subset.filter(
-                pc.and_kleene(*[pc.is_valid(subset.column(c)) for c in cols])
-                if len(cols) > 1
-                else pc.is_valid(subset.column(cols[0]))
+                functools.reduce(pc.and_kleene, [pc.is_valid(subset.column(c)) for c in cols])
             )
         distinct = subset.group_by(list(cols)).aggregate([]).num_rows
         if distinct != subset.num_rows:
@@ -98,7 +98,11 @@ def _columns(table: Table, data: pa.Table) -> list[str]:
             if bound is None or len(values) == 0:
                 continue
             scalar = _scalar(bound, values.type)
-            bad = pc.sum(pc.fill_null(op(values, scalar), False)).as_py() or 0
+            compared = values
+            if pa.types.is_integer(values.type):
+                # Compared as floats: Arrow refuses to widen int64 values beyond 2**53.
+                compared = pc.cast(values, pa.float64(), safe=False)
+            bad = pc.sum(pc.fill_null(op(compared, scalar), False)).as_py() or 0
             if bad:
                 problems.append(f"{table.name}.{column.name}: {bad} values beyond {bound}")
     return problems

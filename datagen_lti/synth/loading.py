@@ -9,6 +9,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from datagen_lti.synth.documents import (
+    MAX_DEPTH,
+    MAX_INT_DIGITS,
+    check_document,
+    depth_error,
+    json_depth,
+    long_integer_error,
+)
 from datagen_lti.synth.errors import SpecError
 from datagen_lti.synth.json_schema import drop_nulls
 from datagen_lti.synth.limits import DEFAULT_LIMITS, SpecLimits
@@ -34,7 +42,11 @@ def load_spec_file(path: str | Path, *, limits: SpecLimits = DEFAULT_LIMITS) -> 
 
 
 def parse_document(text: str | bytes) -> Any:
-    """Parse YAML or JSON text into plain Python data."""
+    """Parse YAML or JSON text into plain Python data, within the limits of ``documents``.
+
+    Size and nesting depth are bounded before anything is built; YAML anchors and
+    aliases are refused outright (a few hundred bytes of aliases expand to gigabytes).
+    """
     if isinstance(text, bytes):
         if len(text) > MAX_SPEC_BYTES:
             raise SpecError("(document)", "the spec is larger than 2 MB", "shorten it")
@@ -45,33 +57,117 @@ def parse_document(text: str | bytes) -> Any:
     if len(text) > MAX_SPEC_BYTES:
         raise SpecError("(document)", "the spec is larger than 2 MB", "shorten it")
     stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(
-                f"(line {exc.lineno}, column {exc.colno})",
-                f"malformed JSON: {exc.msg}",
-                "fix the JSON syntax",
-            ) from exc
+    data = _parse_json(text) if stripped.startswith(("{", "[")) else _parse_yaml(text)
+    check_document(data)
+    return data
+
+
+def _parse_json(text: str) -> Any:
+    if json_depth(text) > MAX_DEPTH:
+        raise depth_error()
     try:
-        # SafeLoader never constructs Python objects; aliases are bounded below.
+        return json.loads(text, parse_int=_json_int)
+    except _LongInteger as exc:
+        raise long_integer_error(_json_position(text, exc.digits)) from None
+    except RecursionError:
+        raise depth_error() from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            f"(line {exc.lineno}, column {exc.colno})",
+            f"malformed JSON: {exc.msg}",
+            "fix the JSON syntax",
+        ) from exc
+
+
+class _LongInteger(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits[:20])
+        self.digits = digits
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _LongInteger(digits)
+    return int(digits)
+
+
+def _json_position(text: str, digits: str) -> str:
+    offset = max(text.find(digits), 0)
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"(line {line}, column {column})"
+
+
+def _parse_yaml(text: str) -> Any:
+    try:
+        # SafeLoader never constructs Python objects; the subclass bounds the rest.
         return yaml.load(text, Loader=_BoundedLoader)
+    except _Refused as exc:
+        raise SpecError(_yaml_position(exc.problem_mark), exc.problem, exc.hint) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"(line {mark.line + 1}, column {mark.column + 1})" if mark else "(document)"
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(where, f"malformed YAML: {problem}", "fix the YAML syntax") from exc
+        raise SpecError(
+            _yaml_position(mark), f"malformed YAML: {problem}", "fix the YAML syntax"
+        ) from exc
+
+
+def _yaml_position(mark) -> str:
+    return f"(line {mark.line + 1}, column {mark.column + 1})" if mark else "(document)"
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A well-formed YAML document this tool will not load, with what to do instead."""
+
+    def __init__(self, mark, problem: str, hint: str) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.hint = hint
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """A safe loader that refuses alias bombs (billion laughs)."""
+    """A safe loader without anchors or aliases, and with bounded nesting and numbers."""
+
+    max_nodes = 200_000
 
     def compose_node(self, parent, index):  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(
+                event.start_mark,
+                "YAML anchors and aliases (&name, *name) are not accepted",
+                "specs and questions never need them: write each value out in full",
+            )
         self._nodes = getattr(self, "_nodes", 0) + 1
-        if self._nodes > 200_000:
-            raise yaml.YAMLError("the document has too many nodes")
-        return super().compose_node(parent, index)
+        if self._nodes > self.max_nodes:
+            raise _Refused(event.start_mark, "the document has too many values", "shorten it")
+        nested = isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent))
+        depth = getattr(self, "_depth", 0) + nested
+        if depth > MAX_DEPTH:
+            error = depth_error()
+            raise _Refused(event.start_mark, error.message, error.hint)
+        self._depth = depth
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth - nested
+
+    def construct_yaml_int(self, node):
+        if sum(ch.isdigit() for ch in str(node.value)) > MAX_INT_DIGITS:
+            error = long_integer_error("(document)")
+            raise _Refused(node.start_mark, error.message, error.hint)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise _Refused(node.start_mark, f"invalid date: {exc}", "use YYYY-MM-DD") from None
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
+_BoundedLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _BoundedLoader.construct_yaml_timestamp
+)
 
 
 def spec_from_data(data: Any, *, limits: SpecLimits = DEFAULT_LIMITS) -> Spec:
@@ -82,6 +178,7 @@ def spec_from_data(data: Any, *, limits: SpecLimits = DEFAULT_LIMITS) -> Spec:
             "the spec must be a mapping at the top level",
             "start with spec_version: 1",
         )
+    check_document(data)
     # Strict structured output sends null for "use the default": treat it as absent.
     data = _normalise(drop_nulls(data))
     if "spec_version" not in data:

@@ -198,20 +198,26 @@ class Sandbox:
             )
         return result.rows[0][0]
 
-    def raw_value(self, sql: str) -> Any:
-        """Like ``value`` but the Python value as DuckDB gives it (checks compare numbers)."""
+    def raw_value(self, sql: str, *, timeout: float | None = None) -> Any:
+        """Like ``value`` but the Python value as DuckDB gives it (checks compare numbers).
+
+        ``timeout``: a shorter time limit than the sandbox's for this query only.
+        """
         import duckdb
 
         text = validate_select(sql)
         cursor = self._cursor
-        timer = threading.Timer(self.limits.timeout_seconds, cursor.interrupt)
+        seconds = self.limits.timeout_seconds
+        if timeout is not None:
+            seconds = max(min(seconds, timeout), 0.0)
+        timer = threading.Timer(seconds, cursor.interrupt)
         timer.start()
         try:
             rows = cursor.execute(text).fetchmany(2)
             columns = len(cursor.description or ())
         except duckdb.InterruptException as exc:
             raise QueryError(
-                f"the query ran longer than {self.limits.timeout_seconds:g} s; simplify it",
+                f"the query ran longer than {seconds:g} s; simplify it",
                 reason="timeout",
             ) from exc
         except duckdb.OutOfMemoryException as exc:

@@ -159,8 +159,8 @@ def numeric_bounds(column) -> tuple[float | None, float | None]:
     elif column.type == "decimal":
         # Rounding to the scale may step just past a bound that is not on the grid.
         step = 10.0**-column.scale
-        lo = None if lo is None else math.floor(lo / step) * step
-        hi = None if hi is None else math.ceil(hi / step) * step
+        lo = None if lo is None else _on_grid(lo, step, math.floor)
+        hi = None if hi is None else _on_grid(hi, step, math.ceil)
     return lo, hi
 
 
@@ -187,3 +187,9 @@ def _drop_risky_bounds(spec: Spec, table: TableSpec, column, extra: dict) -> Non
         ):
             key = "maximum" if constraint.op in (">", ">=") else "minimum"
             extra[key] = None
+
+
+def _on_grid(bound: float, step: float, rounding) -> float:
+    """``bound`` rounded onto the decimal grid; unchanged when too large to divide (1e308)."""
+    steps = bound / step
+    return rounding(steps) * step if math.isfinite(steps) else bound

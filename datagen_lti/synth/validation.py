@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from datagen_lti.synth.documents import check_document
 from datagen_lti.synth.errors import SpecError
 from datagen_lti.synth.expressions import ExpressionError, parse_expression
 from datagen_lti.synth.limits import DEFAULT_LIMITS, SpecLimits
@@ -18,11 +19,17 @@ from datagen_lti.synth.plan import (
 from datagen_lti.synth.spec import OrderConstraint, Spec, TableSpec, UniqueConstraint
 
 NUMERIC = ("integer", "decimal", "float")
+MAX_DECIMAL_PRECISION = 18  # the spec's own limit on `precision`
+TAIL_DIGITS = 16  # practical_range leaves out a tail of chance 10**-TAIL_DIGITS per value
+TAIL_Z = 8.5  # a normal's tail beyond 8.5 sd: about 1e-17
+ZIPF_CAP = 1e12  # gen_numbers clips zipf draws here
 ORDERABLE = (*NUMERIC, "date", "timestamp")
 
 
 def validate_spec(spec: Spec, *, limits: SpecLimits = DEFAULT_LIMITS, scale: float = 1.0) -> None:
     """Raise a ``SpecError`` naming the path at fault if ``spec`` cannot be generated."""
+    # Specs built in code (SDV import, drafting) skip the parser's checks: NaN, NUL.
+    check_document(spec.model_dump())
     if len(spec.tables) > limits.max_tables:
         raise SpecError(
             "tables",
@@ -73,11 +80,20 @@ def check_size(spec: Spec, *, scale: float, limits: SpecLimits = DEFAULT_LIMITS)
 
 
 def _unique_names(names: list[str], path: str) -> None:
-    seen: set[str] = set()
+    """Names must differ beyond case: SQLite, MySQL, SQL Server and Excel ignore it."""
+    seen: dict[str, str] = {}
     for name in names:
-        if name in seen:
+        first = seen.get(name.lower())
+        if first == name:
             raise SpecError(f"{path}.{name}", "the name is used twice", "rename one of them")
-        seen.add(name)
+        if first is not None:
+            raise SpecError(
+                f"{path}.{name}",
+                f"{name!r} and {first!r} differ only in case, which SQLite, MySQL, "
+                "SQL Server and Excel do not tell apart",
+                "rename one of them",
+            )
+        seen[name.lower()] = name
 
 
 def _validate_table_shape(spec: Spec, table: TableSpec, limits: SpecLimits) -> None:
@@ -161,6 +177,8 @@ def _validate_columns(spec: Spec, table: TableSpec) -> None:
                     raise SpecError(f"{path}.x", f"x is a {x_type} column", "use a number column")
             else:
                 _validate_distribution(column, path)
+            if kind == "decimal":
+                _validate_decimal_fits(column, path)
         elif kind == "category" and column.given:
             given_type = _resolve(spec, table, column.given, f"{path}.given")
             if given_type not in ("category", "boolean", "string"):
@@ -226,6 +244,67 @@ def _validate_distribution(column, path: str) -> None:
             )
     if dist.kind in ("poisson", "zipf", "exponential", "lognormal", "pareto") and hi < 0:
         raise SpecError(f"{path}.max", "the distribution is positive but max < 0", "raise max")
+
+
+def _validate_decimal_fits(column, path: str) -> None:
+    """Every value the column can take must fit DECIMAL(precision, scale) in every export."""
+    precision = max(column.precision, column.scale, 1)
+    limit = 10.0 ** (precision - column.scale)
+    lo, hi = practical_range(column)
+    # Rounding to the scale may carry 99.996 up to 100.00.
+    widest = max(abs(lo), abs(hi)) + 0.5 * 10.0**-column.scale
+    if widest < limit:
+        return
+    digits = math.floor(math.log10(widest)) + 1 if math.isfinite(widest) else None
+    if digits is not None and digits + column.scale <= MAX_DECIMAL_PRECISION:
+        hint = f"raise `precision` to at least {digits + column.scale}, or narrow `min` and `max`"
+    else:
+        hint = f"set `min` and `max` within ±{limit:,.0f}"
+    if digits is None:
+        reach = "unbounded values"
+    else:
+        reach = f"values up to about {widest:,.0f}" if digits <= 15 else f"values near {widest:.1e}"
+    raise SpecError(
+        f"{path}.precision",
+        f"DECIMAL({precision}, {column.scale}) holds numbers below {limit:,.0f} but the column "
+        f"can take {reach}",
+        hint,
+    )
+
+
+def practical_range(column) -> tuple[float, float]:
+    """The range an integer or decimal column's values lie in, but for a negligible tail.
+
+    Beyond it lies a value with a chance under 1e-16 per value (under 1e-9 across ten
+    million rows); ``min`` and ``max`` bound it exactly, as the generator clips to them.
+    """
+    from datagen_lti.synth.schema_build import numeric_bounds
+
+    try:
+        lo, hi = numeric_bounds(column)
+    except OverflowError:  # bounds near 1e308 overflow on the decimal grid: far too wide anyway
+        return -math.inf, math.inf
+    dist = column.distribution
+    tail_lo, tail_hi = -math.inf, math.inf
+    if dist.kind == "normal":
+        tail_lo, tail_hi = dist.mean - TAIL_Z * dist.sd, dist.mean + TAIL_Z * dist.sd
+    elif dist.kind == "lognormal":
+        tail_hi = dist.median * math.exp(min(TAIL_Z * dist.sigma, 700))
+    elif dist.kind == "exponential":
+        tail_hi = TAIL_DIGITS * math.log(10) * dist.mean
+    elif dist.kind == "poisson":
+        tail_hi = dist.mean + TAIL_Z * math.sqrt(dist.mean) + 40
+    elif dist.kind == "zipf":
+        tail_hi = min(ZIPF_CAP, 10.0 ** min(TAIL_DIGITS / (dist.a - 1), 300))
+    elif dist.kind == "pareto":
+        tail_hi = dist.minimum * 10.0 ** min(TAIL_DIGITS / dist.a, 300)
+    lo = tail_lo if lo is None else lo
+    hi = tail_hi if hi is None else hi
+    if column.min is not None:
+        lo, hi = max(lo, column.min), max(hi, column.min)
+    if column.max is not None:
+        lo, hi = min(lo, column.max), min(hi, column.max)
+    return lo, hi
 
 
 def _validate_fk(spec: Spec, table: TableSpec, column, path: str, names: set[str]) -> None:
