@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -355,3 +356,7 @@ def _check_weights(weights: list[float] | None, n: int, what: str) -> None:
         raise ValueError(f"expected {n} weights, one per {what}, got {len(weights)}")
     if any(not (w >= 0) or w == float("inf") for w in weights) or sum(weights) <= 0:
         raise ValueError("weights must be finite, non-negative and not all zero")
+    if not math.isfinite(sum(weights)):
+        # Each is finite but their total is not (1e308 + 1e308): every draw would then
+        # land on one value.
+        raise ValueError("weights are too large to add up; scale them down (e.g. to percents)")

@@ -31,6 +31,7 @@ from courses.lti.tool import LAUNCH_DATA_LIFETIME, launch_data_storage, nonce_ma
 from tests import factories
 from tests.lti.conftest import make_browser, platform, registered  # noqa: F401 - fixtures
 from tests.lti.platform import LEARNER, Message, User
+from tests.services import require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 SEQUENTIAL_LAUNCHES = 400
@@ -127,8 +128,30 @@ def test_launches_in_sequence_keep_their_nonces_and_launch_data(embedded_cache) 
     assert not any(nonce_mark_used(f"nonce-{n}") for n in range(SEQUENTIAL_LAUNCHES))
 
 
+@pytest.fixture
+def redis_cache(settings) -> Iterator[None]:
+    """The cache a deployment with REDIS_URL uses, on a Redis database of its own."""
+    url = require_redis().rsplit("/", 1)[0] + "/7"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "datagen-burst-test",
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.services)])
+def launch_cache(request) -> None:
+    """The burst runs on the embedded database cache and on Redis."""
+    request.getfixturevalue("embedded_cache" if request.param == "embedded" else "redis_cache")
+
+
 def test_a_burst_of_concurrent_launches_refuses_no_genuine_one(
-    embedded_cache,
+    launch_cache,
     registered,  # noqa: F811 - the LTI tests' fixture, imported above
     make_browser,  # noqa: F811
     monkeypatch,
