@@ -54,6 +54,13 @@ def tool_overview() -> dict[str, Any]:
     }
 
 
+def course_learner_or_404(*, assignment: Assignment, learner_id: int) -> Learner:
+    """A person enrolled in the assignment's course (404 for anyone else)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Learner, pk=learner_id, enrollments__course=assignment.course)
+
+
 def current_dataset(*, assignment: Assignment, learner: Learner) -> IssuedDataset | None:
     return (
         IssuedDataset.objects.select_related("spec_version")

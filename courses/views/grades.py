@@ -7,14 +7,14 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
 from courses.jobs import job_enqueue
 from courses.lti.access import instructor_required
-from courses.models import IssuedDataset, Learner
+from courses.models import IssuedDataset
 from courses.services.grading import assignment_resync, grade_passback_request
 
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -25,17 +25,13 @@ def _grades(assignment_uuid: UUID) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{url}#grades")
 
 
-def _course_learner(request: HttpRequest, learner_id: int) -> Learner:
-    return get_object_or_404(Learner, pk=learner_id, enrollments__course=request.assignment.course)
-
-
 @require_GET
 @instructor_required
 def instructor_learner_detail(
     request: HttpRequest, assignment_uuid: UUID, learner_id: int
 ) -> HttpResponse:
     """One learner: their parameters and key, and each attempt's answers beside it."""
-    learner = _course_learner(request, learner_id)
+    learner = selectors.course_learner_or_404(assignment=request.assignment, learner_id=learner_id)
     assignment = request.assignment
     issued = IssuedDataset.objects.filter(
         assignment=assignment, learner=learner, is_current=True
@@ -64,7 +60,7 @@ def instructor_learner_detail(
 @require_POST
 @instructor_required
 def instructor_resync(request: HttpRequest, assignment_uuid: UUID, learner_id: int) -> HttpResponse:
-    learner = _course_learner(request, learner_id)
+    learner = selectors.course_learner_or_404(assignment=request.assignment, learner_id=learner_id)
     if grade_passback_request(assignment=request.assignment, learner=learner, force=True):
         messages.success(request, f"{learner}'s score is being sent to the LMS again.")
     else:

@@ -15,7 +15,7 @@ from courses import selectors
 from courses.forms import AssignmentSettingsForm, QuestionsForm, SpecForm
 from courses.jobs import job_enqueue, job_run_fail_if_stale
 from courses.lti.access import instructor_required
-from courses.models import IssuedDataset, JobRun, Learner, SpecVersion
+from courses.models import IssuedDataset, JobRun, SpecVersion
 from courses.services.datasets import DatasetUnavailable, dataset_reissue
 from courses.services.questions import QuestionsError, questions_save, stale_keys
 from courses.services.specs import (
@@ -291,10 +291,6 @@ def instructor_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: i
     return JsonResponse(job_run_fail_if_stale(job).progress_report())
 
 
-def _course_learner(request: HttpRequest, learner_id: int) -> Learner:
-    return get_object_or_404(Learner, pk=learner_id, enrollments__course=request.assignment.course)
-
-
 @require_GET
 @instructor_required
 def instructor_learner_download(
@@ -304,7 +300,9 @@ def instructor_learner_download(
     issued = get_object_or_404(
         IssuedDataset,
         assignment=request.assignment,
-        learner=_course_learner(request, learner_id),
+        learner=selectors.course_learner_or_404(
+            assignment=request.assignment, learner_id=learner_id
+        ),
         is_current=True,
     )
     return _send_dataset_file(request, issued, fmt)
@@ -315,7 +313,7 @@ def instructor_learner_download(
 def instructor_reissue(
     request: HttpRequest, assignment_uuid: UUID, learner_id: int
 ) -> HttpResponse:
-    learner = _course_learner(request, learner_id)
+    learner = selectors.course_learner_or_404(assignment=request.assignment, learner_id=learner_id)
     try:
         dataset_reissue(assignment=request.assignment, learner=learner)
     except DatasetUnavailable as exc:

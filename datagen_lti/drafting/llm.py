@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import openai
 
@@ -236,21 +237,11 @@ def _draft_questions(
 
 def _evaluate_questions(reply: _Reply, sample: GeneratedDataset) -> tuple[QuestionSet | None, str]:
     """Return the questions, or None and a description of what is wrong with the reply."""
-    if reply.finish_reason == "length":
-        return None, (
-            "the reply was cut off because it was too long. Write fewer questions with shorter "
-            "prompts."
-        )
-    text = _unfenced(reply.content or "")
-    if not text:
-        return None, "the reply was empty. Reply with the questions as JSON."
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return (
-            None,
-            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
-        )
+    data, problem = _reply_data(
+        reply, kind="questions", too_long="Write fewer questions with shorter prompts."
+    )
+    if problem:
+        return None, problem
     try:
         questions = questions_from_data(data)
     except SpecError as exc:
@@ -271,6 +262,22 @@ def _evaluate_questions(reply: _Reply, sample: GeneratedDataset) -> tuple[Questi
                 "clause and its params' queries."
             )
     return questions, ""
+
+
+def _reply_data(reply: _Reply, *, kind: str, too_long: str) -> tuple[Any, str]:
+    """The reply's JSON, or "" and what is wrong with it for the model to repair."""
+    if reply.finish_reason == "length":
+        return None, f"the reply was cut off because it was too long. {too_long}"
+    text = _unfenced(reply.content or "")
+    if not text:
+        return None, f"the reply was empty. Reply with the {kind} as JSON."
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError as exc:
+        return (
+            None,
+            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
+        )
 
 
 def _complete(
@@ -311,21 +318,14 @@ def _evaluate(
             "Rephrase the objectives, or start from a template instead.",
             reason="refused",
         )
-    if reply.finish_reason == "length":
-        return None, (
-            "the reply was cut off because it was too long. Draft a smaller spec: fewer tables, "
-            "columns and category values, and shorter descriptions."
-        )
-    text = _unfenced(reply.content or "")
-    if not text:
-        return None, "the reply was empty. Reply with the spec as JSON."
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return (
-            None,
-            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
-        )
+    data, problem = _reply_data(
+        reply,
+        kind="spec",
+        too_long="Draft a smaller spec: fewer tables, columns and category values, and "
+        "shorter descriptions.",
+    )
+    if problem:
+        return None, problem
     if isinstance(data, dict) and title:
         data["title"] = title
     try:
