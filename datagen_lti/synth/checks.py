@@ -461,7 +461,7 @@ class _Runner:
         child_refs = self.column(index, "column", check.child, check.column, "child")
         try:
             has_child = pc.is_in(parent_keys, value_set=pc.unique(child_refs.combine_chunks()))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
             raise SpecError(
                 f"{self.path}.{index}.column",
                 f"{check.child}.{check.column} and {check.parent}.{key} have incomparable types",

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from datagen_lti.synth import generate, load_spec
 from datagen_lti.synth.checks import (
     Check,
     CheckReport,
@@ -337,3 +338,14 @@ def test_json_schema_suits_strict_structured_outputs() -> None:
     assert len(objects) == 7
     assert all(d["additionalProperties"] is False for d in objects)
     assert schema["discriminator"]["propertyName"] == "kind"
+
+
+def test_childless_parents_over_a_column_of_another_type_is_a_spec_error() -> None:
+    spec = load_spec(
+        "spec_version: 1\ntitle: T\ntables:\n  t0:\n    rows: 2\n    columns:\n"
+        "      c0: {type: id}\n      c1: {type: date, start: 1990-01-01, end: 1990-01-01}\n"
+        "checks:\n  - {kind: childless_parents, parent: t0, child: t0, column: c1}\n"
+    )
+    with pytest.raises(SpecError, match="incomparable types") as info:
+        generate(spec, seed=b"s" * 32)
+    assert info.value.path == "checks.0.column"
