@@ -151,11 +151,11 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def run_probe(self, request: HttpRequest) -> HttpResponseRedirect:
         """Queue a system probe: proves a worker reaches the database and file storage."""
-        from courses.jobs import job_enqueue
+        from courses.jobs import job_enqueue_once
 
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:courses_jobrun_changelist"))
-        job_run = job_enqueue(kind="system_probe")
+        job_run = job_enqueue_once(kind="system_probe")
         messages.info(request, f"System probe queued as job #{job_run.pk}; refresh to see it.")
         return HttpResponseRedirect(reverse("admin:courses_jobrun_changelist"))
 
@@ -255,10 +255,10 @@ class GradePassbackAttemptAdmin(admin.ModelAdmin):
 
 @admin.action(description="Read the roster from the LMS (NRPS)")
 def course_roster_sync_action(modeladmin, request: HttpRequest, queryset) -> None:
-    from courses.jobs import job_enqueue
+    from courses.jobs import job_enqueue_once
 
     for course in queryset:
-        job_enqueue(kind="roster_sync", arguments={"course_id": course.pk})
+        job_enqueue_once(kind="roster_sync", arguments={"course_id": course.pk})
     messages.info(request, f"Roster reads queued for {queryset.count()} course(s).")
 
 

@@ -1,10 +1,13 @@
 """Background jobs: each takes ids, calls one service, and records itself on a JobRun.
 
-``job_enqueue`` creates the tracking row and dispatches after the transaction
+``job_enqueue_once`` creates the tracking row and dispatches after the transaction
 commits: inline in this process when ``JOBS_INLINE`` (no Redis), otherwise on
-the job kind's django-rq queue. ``run_job`` is the single entry point a worker
-executes; it does nothing for a run that already succeeded, so a job delivered
-twice is harmless.
+the job kind's django-rq queue. A job is keyed by its kind and arguments
+(``dedup_key``), and the database holds at most one queued or running job per
+key: asking again while it is active returns the same job. ``run_job`` is the
+single entry point a worker executes; it does nothing for a run that already
+succeeded or that another live worker is running, so a job delivered twice is
+harmless.
 
 A running job keeps ``heartbeat_at`` fresh from a daemon thread. A worker that
 dies (killed, out of memory, its machine gone) stops beating: once the heartbeat
@@ -15,6 +18,7 @@ on it offers to try again instead of polling forever.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -23,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -181,12 +185,50 @@ def job(
     return register
 
 
-def job_enqueue(*, kind: str, arguments: dict[str, Any] | None = None) -> JobRun:
-    """Create a JobRun and run it (inline or on its queue) once the transaction commits."""
+ACTIVE = (JobRun.Status.REQUESTED, JobRun.Status.STARTED)
+
+
+def job_key(kind: str, arguments: dict[str, Any] | None = None) -> str:
+    """The deduplication key of a job: its kind and a digest of its canonical arguments."""
+    return JobRun.key_for(kind, arguments)
+
+
+def job_enqueue_once(*, kind: str, arguments: dict[str, Any] | None = None) -> JobRun:
+    """The active job of this kind and arguments, or a new one run once the transaction commits.
+
+    The partial unique index on ``dedup_key`` decides races: of two requests at the same
+    moment (a class launching at once), one creates the job and the other gets it.
+    """
     job_kind = JOB_KINDS[kind]
-    job_run = JobRun.objects.create(kind=kind, queue=job_kind.queue, arguments=arguments or {})
-    transaction.on_commit(lambda: _dispatch(job_run.pk))
-    return job_run
+    arguments = arguments or {}
+    key = job_key(kind, arguments)
+    for _ in range(3):
+        active = JobRun.objects.filter(dedup_key=key, status__in=ACTIVE).first()
+        if active is not None and not job_run_fail_if_stale(active).is_finished:
+            return active
+        try:
+            with transaction.atomic():
+                job_run = JobRun.objects.create(
+                    kind=kind, queue=job_kind.queue, arguments=arguments, dedup_key=key
+                )
+        except IntegrityError:
+            continue  # another request created it between our read and our insert
+        transaction.on_commit(functools.partial(_dispatch, job_run.pk))
+        return job_run
+    active = JobRun.objects.filter(dedup_key=key, status__in=ACTIVE).first()
+    if active is None:
+        raise RuntimeError(f"Could not queue job {kind}; try again.")
+    return active
+
+
+def job_latest(*, kind: str, arguments: dict[str, Any] | None = None) -> JobRun | None:
+    """The newest job of a kind with exactly these arguments; a stale one is reported failed."""
+    job_run = (
+        JobRun.objects.filter(dedup_key=job_key(kind, arguments))
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+    return None if job_run is None else job_run_fail_if_stale(job_run)
 
 
 def _dispatch(job_run_id: int) -> None:
@@ -213,30 +255,9 @@ def run_job(job_run_id: int) -> None:
     A run that succeeded is not repeated, nor one that another live process is running
     (its heartbeat is fresh); a failed or stale one runs again.
     """
-    with transaction.atomic():
-        job_run = JobRun.objects.select_for_update().get(pk=job_run_id)
-        if job_run.status == JobRun.Status.SUCCEEDED:
-            return
-        if job_run.status == JobRun.Status.STARTED and _beating(job_run):
-            logger.warning("Job %s #%s is already running elsewhere", job_run.kind, job_run_id)
-            return
-        now = timezone.now()
-        job_run.status = JobRun.Status.STARTED
-        job_run.started_at = now
-        job_run.heartbeat_at = now
-        job_run.attempts += 1
-        job_run.error = ""
-        job_run.finished_at = None
-        job_run.save(
-            update_fields=[
-                "status",
-                "started_at",
-                "heartbeat_at",
-                "attempts",
-                "error",
-                "finished_at",
-            ]
-        )
+    job_run = _claim(job_run_id)
+    if job_run is None:
+        return
 
     job_kind = JOB_KINDS[job_run.kind]
     try:
@@ -261,6 +282,41 @@ def run_job(job_run_id: int) -> None:
         result=result or {},
         finished_at=timezone.now(),
     )
+
+
+def _claim(job_run_id: int) -> JobRun | None:
+    """Mark a run started for this process, or None when it must not run here."""
+    try:
+        with transaction.atomic():
+            job_run = JobRun.objects.select_for_update().get(pk=job_run_id)
+            if job_run.status == JobRun.Status.SUCCEEDED:
+                return None
+            if job_run.status == JobRun.Status.STARTED and _beating(job_run):
+                logger.warning("Job %s #%s is already running elsewhere", job_run.kind, job_run_id)
+                return None
+            now = timezone.now()
+            job_run.status = JobRun.Status.STARTED
+            job_run.started_at = now
+            job_run.heartbeat_at = now
+            job_run.attempts += 1
+            job_run.error = ""
+            job_run.finished_at = None
+            job_run.save(
+                update_fields=[
+                    "status",
+                    "started_at",
+                    "heartbeat_at",
+                    "attempts",
+                    "error",
+                    "finished_at",
+                ]
+            )
+    except IntegrityError:
+        # A retry of a failed run, while a newer job for the same work is active: that
+        # one does the work.
+        logger.warning("Job #%s not retried: a newer job for the same work is active", job_run_id)
+        return None
+    return job_run
 
 
 def _beating(job_run: JobRun) -> bool:
@@ -317,6 +373,31 @@ def dataset_issue_job(
         progress=progress,
     )
     return {"issued_dataset_id": issued.pk, "variant": issued.variant}
+
+
+@job("dataset_files", queue="generation")
+def dataset_files_job(*, progress: JobProgress, issued_dataset_id: int) -> dict[str, Any]:
+    """Verify an issued dataset's files and write again those missing or altered."""
+    from courses.models import IssuedDataset
+    from courses.services.datasets import dataset_files_repair
+
+    return dataset_files_repair(
+        issued=IssuedDataset.objects.select_related("assignment", "spec_version", "learner").get(
+            pk=issued_dataset_id
+        ),
+        progress=progress,
+    )
+
+
+@job("assignment_prepare", queue="default")
+def assignment_prepare_job(*, progress: JobProgress, assignment_id: int) -> dict[str, Any]:
+    """Queue the dataset of every learner on the course roster who has none yet."""
+    from courses.models import Assignment
+    from courses.services.preparation import assignment_prepare
+
+    return assignment_prepare(
+        assignment=Assignment.objects.get(pk=assignment_id), progress=progress
+    )
 
 
 # --- LTI: grade passback and roster -----------------------------------------------

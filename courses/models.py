@@ -6,6 +6,8 @@ Platform registrations (issuer, client id, keys, deployments) are pylti1p3's
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from decimal import Decimal
 
@@ -379,6 +381,11 @@ class JobRun(models.Model):
     queue = models.CharField(max_length=32, default="default")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     arguments = models.JSONField(default=dict, blank=True)
+    dedup_key = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The kind and canonical arguments: one active job per key (job_enqueue_once).",
+    )
     progress = models.FloatField(
         default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
@@ -396,10 +403,33 @@ class JobRun(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
-        indexes = [models.Index(fields=["kind", "status"])]
+        indexes = [
+            models.Index(fields=["kind", "status"]),
+            models.Index(fields=["dedup_key", "-requested_at"], name="jobrun_dedup_latest"),
+        ]
+        constraints = [
+            # A second request for the same work while it is queued or running gets the
+            # first job: two workers never issue the same learner's dataset twice.
+            models.UniqueConstraint(
+                fields=["dedup_key"],
+                condition=Q(status__in=["requested", "started"]) & ~Q(dedup_key=""),
+                name="jobrun_one_active_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.dedup_key:
+            self.dedup_key = self.key_for(self.kind, self.arguments)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def key_for(kind: str, arguments: dict | None) -> str:
+        """The deduplication key of a job: its kind and a digest of its canonical arguments."""
+        canonical = json.dumps(arguments or {}, sort_keys=True, separators=(",", ":"), default=str)
+        return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()[:40]}"
 
     @property
     def is_finished(self) -> bool:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
-from courses.jobs import job_run_fail_if_stale
+from courses.jobs import job_latest
 from courses.models import (
     Assignment,
     Course,
@@ -84,24 +84,8 @@ def spec_versions(assignment: Assignment) -> QuerySet[SpecVersion]:
 
 
 def latest_job(*, kind: str, arguments: dict[str, Any]) -> JobRun | None:
-    """The newest job of a kind with exactly these arguments; a stale one is reported failed.
-
-    The database matches each argument (order-insensitive on every backend, unlike a
-    comparison of whole JSON texts on SQLite); only rows with extra keys are left to
-    compare here.
-    """
-    candidates = JobRun.objects.filter(
-        kind=kind, **{f"arguments__{key}": value for key, value in arguments.items()}
-    ).order_by("-requested_at", "-pk")
-    page, offset = 50, 0
-    while True:
-        jobs = list(candidates[offset : offset + page])
-        for job in jobs:
-            if job.arguments == arguments:
-                return job_run_fail_if_stale(job)
-        if len(jobs) < page:
-            return None
-        offset += page
+    """The newest job of a kind with exactly these arguments; a stale one is reported failed."""
+    return job_latest(kind=kind, arguments=arguments)
 
 
 def assignment_objectives(assignment: Assignment) -> str:

@@ -74,6 +74,16 @@ urlpatterns = [
         name="instructor_job_status",
     ),
     path(
+        "a/<uuid:assignment_uuid>/manage/prepare/",
+        instructor.instructor_prepare,
+        name="instructor_prepare",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/prepare/status/",
+        instructor.instructor_prepare_status,
+        name="instructor_prepare_status",
+    ),
+    path(
         "a/<uuid:assignment_uuid>/manage/learners/<int:learner_id>/download/<str:fmt>/",
         instructor.instructor_learner_download,
         name="instructor_learner_download",

@@ -283,6 +283,8 @@ DATAGEN_SEED_SECRET = (
     or hashlib.sha256(f"datagen-seed|{SECRET_KEY}".encode()).hexdigest()
 )
 DATAGEN_MAX_ROWS = env_int("DATAGEN_MAX_ROWS", 10_000_000)
+# Sample learners bigger than this are generated at scale 1 (the page states learners' rows).
+DATAGEN_PREVIEW_MAX_ROWS = env_int("DATAGEN_PREVIEW_MAX_ROWS", 500_000)
 DATAGEN_DEMO_MODE = env_bool("DATAGEN_DEMO_MODE", False)
 # Dynamic registration may reach private/loopback addresses (development only).
 DATAGEN_REGISTRATION_ALLOW_PRIVATE = env_bool("DATAGEN_REGISTRATION_ALLOW_PRIVATE", False)

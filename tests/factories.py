@@ -22,6 +22,7 @@ from courses.models import (
     SpecVersion,
     Submission,
 )
+from datagen_lti.synth import ENGINE_VERSION
 
 _counter = itertools.count(1)
 
@@ -118,7 +119,7 @@ def issued_dataset(**kwargs: Any) -> IssuedDataset:
         kwargs["learner"] = learner(registration=kwargs["assignment"].course.registration)
     defaults = {
         "spec_sha256": version.sha256,
-        "engine_version": "1.0",
+        "engine_version": ENGINE_VERSION,
         "seed_fingerprint": "f" * 16,
     }
     return IssuedDataset.objects.create(**{**defaults, **kwargs})

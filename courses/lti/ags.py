@@ -244,7 +244,7 @@ def _attempt_record(
 
 def submission_passback_request(*, submission: Submission, force: bool = False) -> JobRun | None:
     """Queue the score of a graded submission for the LMS; None when nothing is to be sent."""
-    from courses.jobs import job_enqueue
+    from courses.jobs import job_enqueue_once
 
     assignment = submission.assignment
     if not (assignment.lineitem_url or assignment.course.lineitems_url):
@@ -261,4 +261,4 @@ def submission_passback_request(*, submission: Submission, force: bool = False) 
     arguments: dict[str, Any] = {"submission_id": submission.pk}
     if force:
         arguments["force"] = True
-    return job_enqueue(kind="score_post", arguments=arguments)
+    return job_enqueue_once(kind="score_post", arguments=arguments)

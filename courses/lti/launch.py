@@ -254,12 +254,12 @@ def roster_refresh_soon(*, course: Course) -> None:
     """
     if not course.nrps_url:
         return
-    from courses.jobs import job_enqueue
+    from courses.jobs import job_enqueue_once
 
     identity = f"{course.registration.issuer}|{course.registration.client_id}|{course.context_id}"
     key = "lti-roster-refresh:" + hashlib.sha256(identity.encode()).hexdigest()
     if cache.add(key, True, timeout=ROSTER_REFRESH_SECONDS):
-        job_enqueue(kind="roster_sync", arguments={"course_id": course.pk})
+        job_enqueue_once(kind="roster_sync", arguments={"course_id": course.pk})
 
 
 def course_upsert(*, registration: LtiTool, claims: LaunchClaims) -> Course:

@@ -169,9 +169,9 @@ def submission_create(
         )
         submission.full_clean()
         submission.save()
-        from courses.jobs import job_enqueue  # jobs register handlers that call this module
+        from courses.jobs import job_enqueue_once  # jobs register handlers that call this module
 
-        job_enqueue(kind="submission_grade", arguments={"submission_id": submission.pk})
+        job_enqueue_once(kind="submission_grade", arguments={"submission_id": submission.pk})
     return submission
 
 

@@ -16,7 +16,12 @@ from django.utils import timezone
 
 from courses.models import Assignment, IssuedDataset, SpecVersion
 from courses.services.answer_keys import key_of
-from courses.services.variants import PREVIEW_LEARNERS, generate_for, preview_learner_key
+from courses.services.variants import (
+    PREVIEW_LEARNERS,
+    generate_for,
+    preview_learner_key,
+    sample_scale,
+)
 from datagen_lti.grading import QuestionSet, load_questions
 from datagen_lti.synth import SpecError
 
@@ -30,12 +35,19 @@ def sample_keys(
 ) -> dict[str, Any]:
     """Every question's key on the sample learners; ``QuestionsError`` if one cannot be computed."""
     assignment = version.spec.assignment
+    try:
+        scale = sample_scale(spec_version=version, assignment=assignment).scale
+    except SpecError as exc:
+        raise QuestionsError(f"Version {version.number} cannot be generated ({exc}).") from exc
     samples = []
     for number in range(1, learners + 1):
         learner_key = preview_learner_key(number)
         try:
             dataset = generate_for(
-                spec_version=version, assignment=assignment, learner_key=learner_key
+                spec_version=version,
+                assignment=assignment,
+                learner_key=learner_key,
+                scale=scale,
             )
         except SpecError as exc:
             raise QuestionsError(

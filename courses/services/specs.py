@@ -13,12 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
+from courses.selectors import FORMAT_LABELS
 from courses.services.answer_keys import version_questions
+from courses.services.datasets import format_limit_reason
 from courses.services.questions import QuestionsError, questions_save, sample_keys
 from courses.services.variants import (
     PREVIEW_LEARNERS,
     generate_for,
     preview_learner_key,
+    sample_scale,
     spec_limits,
 )
 from datagen_lti.drafting import draft_spec
@@ -85,6 +88,13 @@ def spec_version_check(
     assignment = spec_version.spec.assignment
     report: dict[str, Any] = {"sha256": spec_version.sha256, "previews": [], "ok": False}
     try:
+        sizes = sample_scale(spec_version=spec_version, assignment=assignment)
+        report.update(
+            scale=sizes.assignment_scale,
+            sample_scale=sizes.scale,
+            projected_rows=sizes.projected_rows,
+            format_warnings=format_warnings(assignment, sizes.projected_rows),
+        )
         for number in range(1, PREVIEW_LEARNERS + 1):
             if progress:
                 progress((number - 1) / PREVIEW_LEARNERS, f"Generating sample learner {number}")
@@ -92,6 +102,7 @@ def spec_version_check(
                 spec_version=spec_version,
                 assignment=assignment,
                 learner_key=preview_learner_key(number),
+                scale=sizes.scale,
             )
             report["previews"].append(
                 {
@@ -120,6 +131,40 @@ def spec_version_check(
     SpecVersion.objects.filter(pk=spec_version.pk).update(validation=report)
     spec_version.validation = report
     return {"ok": report["ok"], "error": report.get("error")}
+
+
+def format_warnings(assignment: Assignment, row_counts: dict[str, int]) -> list[str]:
+    """Offered formats that cannot hold a dataset of these rows, and why (for the page)."""
+    warnings = []
+    for fmt in assignment.offered_formats:
+        reason = format_limit_reason(fmt, row_counts)
+        if reason:
+            warnings.append(
+                f"{FORMAT_LABELS.get(fmt, fmt)} will not be offered at scale "
+                f"{assignment.scale:g}: {reason}."
+            )
+    return warnings
+
+
+def scale_warnings(assignment: Assignment) -> list[str]:
+    """What a change of scale means for the latest version: formats lost, checks to rerun."""
+    version = SpecVersion.objects.filter(spec__assignment=assignment).order_by("-number").first()
+    if version is None:
+        return []
+    try:
+        sizes = sample_scale(spec_version=version, assignment=assignment)
+    except SpecError as exc:
+        return [
+            f"At scale {assignment.scale:g}, version {version.number} cannot be generated: {exc}"
+        ]
+    warnings = format_warnings(assignment, sizes.projected_rows)
+    checked = (version.validation or {}).get("scale")
+    if checked is not None and checked != assignment.scale:
+        warnings.append(
+            f"Version {version.number} was checked at scale {checked:g}: run its checks "
+            "again before approving it."
+        )
+    return warnings
 
 
 def spec_version_check_failed(*, spec_version_id: int, message: str) -> None:
@@ -197,6 +242,12 @@ def spec_version_approve(*, spec_version: SpecVersion, approver: Learner) -> Spe
         raise ApprovalError(
             "Run the checks on this version first: approval needs every sample learner's "
             "variant to generate and pass its objective checks."
+        )
+    scale = version.spec.assignment.scale
+    if validation.get("scale", scale) != scale:
+        raise ApprovalError(
+            f"The checks ran at scale {validation['scale']:g}, and learners now get scale "
+            f"{scale:g}: run the checks again so that they test what learners will get."
         )
     if version.questions_sha256 and not version.questions_report.get("samples"):
         raise ApprovalError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -11,8 +12,11 @@ from courses.models import Assignment, Learner, SpecVersion
 from datagen_lti.synth import ENGINE_VERSION, derive_seed, generate, load_spec, seed_fingerprint
 from datagen_lti.synth.generate import GeneratedDataset
 from datagen_lti.synth.limits import SpecLimits
+from datagen_lti.synth.plan import estimate_rows
 
 PREVIEW_LEARNERS = 3  # sample learners an instructor checks and previews
+# Rows a sample learner may have before samples are generated at scale 1 instead.
+DEFAULT_PREVIEW_MAX_ROWS = 500_000
 # Seconds a variant's objective checks may take in total, over every sub-seed tried.
 DEFAULT_CHECK_TIME_BUDGET_SECONDS = 20.0
 
@@ -26,6 +30,32 @@ def check_time_budget() -> float:
     return float(
         getattr(settings, "DATAGEN_CHECK_TIME_BUDGET_SECONDS", DEFAULT_CHECK_TIME_BUDGET_SECONDS)
     )
+
+
+@dataclass(frozen=True)
+class SampleScale:
+    """The scale sample learners are generated at, and the rows learners will get."""
+
+    scale: float  # what the samples use
+    assignment_scale: float  # what learners get
+    projected_rows: dict[str, int]  # expected rows per table at the assignment's scale
+
+    @property
+    def reduced(self) -> bool:
+        return self.scale != self.assignment_scale
+
+
+def sample_scale(*, spec_version: SpecVersion, assignment: Assignment) -> SampleScale:
+    """Samples run at the assignment's scale, unless that is too big to check quickly.
+
+    Above ``DATAGEN_PREVIEW_MAX_ROWS`` rows they run at scale 1 and the page says so,
+    with the rows each learner will get.
+    """
+    spec = load_spec(json.dumps(spec_version.document), limits=spec_limits())
+    projected = estimate_rows(spec, assignment.scale)
+    limit = int(getattr(settings, "DATAGEN_PREVIEW_MAX_ROWS", DEFAULT_PREVIEW_MAX_ROWS))
+    scale = assignment.scale if sum(projected.values()) <= limit else min(assignment.scale, 1.0)
+    return SampleScale(scale, assignment.scale, projected)
 
 
 def learner_seed_key(learner: Learner) -> str:
@@ -59,11 +89,14 @@ def generate_for(
     variant: int = 0,
     engine_version: str = ENGINE_VERSION,
     scale: float | None = None,
+    sub_seed: int | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> GeneratedDataset:
     """Generate the variant that a learner identity gets from a spec version.
 
-    ``scale`` defaults to the assignment's; an issued dataset passes the one it was issued at.
+    ``scale`` defaults to the assignment's; an issued dataset passes the one it was issued
+    at, and its recorded ``sub_seed`` (the attempt that met every check), which is then
+    generated directly instead of retrying from the first.
     """
     spec = load_spec(json.dumps(spec_version.document), limits=spec_limits())
     seed = learner_seed(
@@ -86,4 +119,5 @@ def generate_for(
         progress=engine_progress,
         limits=spec_limits(),
         check_time_budget=check_time_budget(),
+        sub_seed=sub_seed,
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
-from courses.jobs import job_enqueue
+from courses.jobs import job_enqueue_once
 from courses.lti.access import instructor_required
 from courses.models import IssuedDataset
 from courses.services.grading import assignment_resync, grade_passback_request
@@ -84,7 +84,7 @@ def instructor_resync_all(request: HttpRequest, assignment_uuid: UUID) -> HttpRe
 @instructor_required
 def instructor_regrade(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
     """Recompute every key for the current questions and regrade every attempt (background)."""
-    job_enqueue(kind="assignment_regrade", arguments={"assignment_id": request.assignment.pk})
+    job_enqueue_once(kind="assignment_regrade", arguments={"assignment_id": request.assignment.pk})
     messages.info(request, "Regrading every attempt against each learner's recomputed key.")
     return _grades(assignment_uuid)
 

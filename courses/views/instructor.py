@@ -13,19 +13,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
 from courses.forms import AssignmentSettingsForm, QuestionsForm, SpecForm
-from courses.jobs import job_enqueue, job_run_fail_if_stale
+from courses.jobs import job_enqueue_once, job_run_fail_if_stale
 from courses.lti.access import instructor_required
 from courses.models import IssuedDataset, JobRun, SpecVersion
 from courses.services.datasets import DatasetUnavailable, dataset_reissue
+from courses.services.preparation import class_preparation
 from courses.services.questions import QuestionsError, questions_save, stale_keys
 from courses.services.specs import (
     PREVIEW_LEARNERS,
     ApprovalError,
+    scale_warnings,
     spec_version_approve,
     spec_version_preview,
     spec_version_save,
 )
-from courses.views.learner import _send_dataset_file
+from courses.views.downloads import send_dataset_file
 from datagen_lti.synth import SpecError
 
 
@@ -91,6 +93,7 @@ def _page(
                 kind="assignment_regrade", arguments={"assignment_id": assignment.pk}
             ),
             "formats": selectors.offered_formats(assignment),
+            "preparation": class_preparation(assignment),
             "preview_numbers": range(1, PREVIEW_LEARNERS + 1),
         },
         status=status,
@@ -111,6 +114,9 @@ def instructor_settings(request: HttpRequest, assignment_uuid: UUID) -> HttpResp
     if form.is_valid():
         form.save()
         messages.success(request, "Settings saved.")
+        if "scale" in form.changed_data or "offered_formats" in form.changed_data:
+            for warning in scale_warnings(request.assignment):
+                messages.warning(request, warning)
     else:
         errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
         messages.error(request, f"Settings not saved. {errors}")
@@ -124,7 +130,7 @@ def _save_and_check(
     version = spec_version_save(
         assignment=request.assignment, text=text, source=source, created_by=request.learner
     )
-    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
+    job_enqueue_once(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.success(request, f"{done} as version {version.number}; checking it now.")
     return _manage(request.assignment.uuid, "checks")
 
@@ -196,7 +202,7 @@ def instructor_questions_save(request: HttpRequest, assignment_uuid: UUID) -> Ht
 def instructor_spec_draft(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
     """Draft a spec from the learning objectives (in the background)."""
     objectives = request.POST.get("objectives", "").strip()
-    job_enqueue(
+    job_enqueue_once(
         kind="spec_draft",
         arguments={
             "assignment_id": request.assignment.pk,
@@ -215,7 +221,7 @@ def _version(request: HttpRequest, number: int) -> SpecVersion:
 @instructor_required
 def instructor_spec_check(request: HttpRequest, assignment_uuid: UUID, number: int) -> HttpResponse:
     version = _version(request, number)
-    job_enqueue(kind="spec_check", arguments={"spec_version_id": version.pk})
+    job_enqueue_once(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.info(request, f"Checking version {number} on {PREVIEW_LEARNERS} sample learners.")
     return _manage(assignment_uuid, "checks")
 
@@ -255,7 +261,7 @@ def instructor_preview(request: HttpRequest, assignment_uuid: UUID, number: int)
     preview, error = spec_version_preview(version, number)
     running = check_job is not None and not check_job.is_finished
     if preview is None and error is None and not running:
-        check_job = job_enqueue(kind="spec_check", arguments=arguments)
+        check_job = job_enqueue_once(kind="spec_check", arguments=arguments)
         check_job.refresh_from_db()  # inline mode has already run it
         version.refresh_from_db()
         preview, error = spec_version_preview(version, number)
@@ -282,9 +288,18 @@ def instructor_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: i
     version_ids = set(
         SpecVersion.objects.filter(spec__assignment=request.assignment).values_list("pk", flat=True)
     )
-    belongs = job.arguments.get("spec_version_id") in version_ids or (
-        job.kind in ("spec_draft", "assignment_regrade")
-        and job.arguments.get("assignment_id") == request.assignment.pk
+    belongs = (
+        job.arguments.get("spec_version_id") in version_ids
+        or (
+            job.kind in ("spec_draft", "assignment_regrade", "assignment_prepare")
+            and job.arguments.get("assignment_id") == request.assignment.pk
+        )
+        or (
+            job.kind == "dataset_files"
+            and IssuedDataset.objects.filter(
+                pk=job.arguments.get("issued_dataset_id"), assignment=request.assignment
+            ).exists()
+        )
     )
     if not belongs:
         return JsonResponse({"error": "not a job of this assignment"}, status=404)
@@ -305,7 +320,28 @@ def instructor_learner_download(
         ),
         is_current=True,
     )
-    return _send_dataset_file(request, issued, fmt)
+    return send_dataset_file(request, issued, fmt, status_url_name="courses:instructor_job_status")
+
+
+@require_POST
+@instructor_required
+def instructor_prepare(request: HttpRequest, assignment_uuid: UUID) -> HttpResponse:
+    """Issue every learner's dataset now, so that their first launch is instant."""
+    if selectors.approved_version(request.assignment) is None:
+        messages.error(request, "Approve a spec version first: datasets come from it.")
+    else:
+        job_enqueue_once(
+            kind="assignment_prepare", arguments={"assignment_id": request.assignment.pk}
+        )
+        messages.info(request, "Preparing every learner's dataset.")
+    return _manage(assignment_uuid, "learners")
+
+
+@require_GET
+@instructor_required
+def instructor_prepare_status(request: HttpRequest, assignment_uuid: UUID) -> JsonResponse:
+    """How many of the class's datasets are ready, for the progress bar to poll."""
+    return JsonResponse(class_preparation(request.assignment).progress_report())
 
 
 @require_POST

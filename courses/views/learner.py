@@ -5,32 +5,23 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
-from courses.jobs import job_enqueue, job_run_fail_if_stale
+from courses.jobs import job_enqueue_once, job_run_fail_if_stale
 from courses.lti.access import learner_required
-from courses.lti.errors import render_lti_error
-from courses.models import JobRun
-from courses.services.datasets import (
-    BUNDLE,
-    DatasetFormatUnavailable,
-    DatasetIntegrityError,
-    DatasetUnavailable,
-    dataset_file,
-    dataset_mark_downloaded,
-)
+from courses.models import IssuedDataset, JobRun
 from courses.services.grading import (
     SubmissionRefused,
     issued_key_refresh,
     learner_query_run,
     submission_create,
 )
+from courses.views.downloads import send_dataset_file
 from datagen_lti.synth.sandbox import QueryError
 
 MAX_RUN_SQL_CHARS = 5_000
@@ -56,7 +47,7 @@ def learner_assignment(request: HttpRequest, assignment_uuid: UUID) -> HttpRespo
             or job.status == JobRun.Status.SUCCEEDED
             or (job.status == JobRun.Status.FAILED and request.GET.get("retry"))
         ):
-            job = job_enqueue(kind="dataset_issue", arguments=arguments)
+            job = job_enqueue_once(kind="dataset_issue", arguments=arguments)
             job.refresh_from_db()  # inline mode has already run it
         issued = selectors.current_dataset(assignment=assignment, learner=learner)
     return render(
@@ -164,9 +155,17 @@ def learner_grading_status(
 @require_GET
 @learner_required
 def learner_job_status(request: HttpRequest, assignment_uuid: UUID, job_id: int) -> JsonResponse:
-    """Progress of the learner's own dataset job, for the page to poll."""
-    job = get_object_or_404(JobRun, pk=job_id, kind="dataset_issue")
-    if job.arguments != _issue_job_arguments(request):
+    """Progress of the learner's own dataset job (issuing it, or writing a file again)."""
+    job = get_object_or_404(JobRun, pk=job_id, kind__in=("dataset_issue", "dataset_files"))
+    if job.kind == "dataset_issue":
+        own = job.arguments == _issue_job_arguments(request)
+    else:
+        own = IssuedDataset.objects.filter(
+            pk=job.arguments.get("issued_dataset_id"),
+            assignment=request.assignment,
+            learner=request.learner,
+        ).exists()
+    if not own:
         return JsonResponse({"error": "not your job"}, status=404)
     return JsonResponse(job_run_fail_if_stale(job).progress_report())
 
@@ -178,32 +177,4 @@ def learner_download(request: HttpRequest, assignment_uuid: UUID, fmt: str) -> H
     issued = selectors.current_dataset(assignment=request.assignment, learner=request.learner)
     if issued is None:
         return redirect("courses:learner_assignment", assignment_uuid=assignment_uuid)
-    return _send_dataset_file(request, issued, fmt)
-
-
-def _send_dataset_file(request: HttpRequest, issued, fmt: str) -> HttpResponse:
-    fmt = BUNDLE if fmt == BUNDLE else fmt.replace("-", ":")
-    try:
-        stored = dataset_file(issued=issued, fmt=fmt)
-    except DatasetFormatUnavailable as exc:
-        return render_lti_error(
-            request,
-            title="This format is not available for this dataset",
-            message=str(exc),
-            status=exc.status,
-        )
-    except DatasetUnavailable as exc:
-        return render_lti_error(
-            request, title="This download is not available", message=str(exc), status=404
-        )
-    except DatasetIntegrityError as exc:
-        return render_lti_error(
-            request, title="This dataset cannot be reproduced", message=str(exc), status=409
-        )
-    if not request.launch.is_instructor or issued.learner_id == request.learner.pk:
-        dataset_mark_downloaded(issued=issued)
-    return FileResponse(
-        default_storage.open(stored.storage_name, "rb"),
-        as_attachment=True,
-        filename=stored.download_name,
-    )
+    return send_dataset_file(request, issued, fmt, status_url_name="courses:learner_job_status")

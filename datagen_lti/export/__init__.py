@@ -9,6 +9,7 @@ from datagen_lti.export.checksums import file_checksums
 from datagen_lti.export.csv_writer import write_csv, write_csv_download
 from datagen_lti.export.errors import ExportError
 from datagen_lti.export.formats import FORMATS, parse_formats, write_format
+from datagen_lti.export.issue import write_issue_files
 from datagen_lti.export.naming import dataset_stem, slug
 from datagen_lti.export.parquet import write_parquet
 from datagen_lti.export.sql import write_sql
@@ -26,6 +27,7 @@ __all__ = [
     "write_csv",
     "write_csv_download",
     "write_format",
+    "write_issue_files",
     "write_parquet",
     "write_sql",
     "write_sqlite",

@@ -9,6 +9,8 @@ from datagen_lti.synth.schema import Column
 
 DEFAULT_DECIMAL_PRECISION = 18
 MAX_DECIMAL128_PRECISION = 38
+# Column types whose batches repeat few values: writers convert each distinct value once.
+FEW_DISTINCT_TYPES = frozenset({"date", "category"})
 
 
 def decimal_type(column: Column) -> pa.Decimal128Type | None:
@@ -45,6 +47,8 @@ def finite_or_null(values: pa.Array) -> pa.Array:
     if not pa.types.is_floating(values.type):
         return values
     finite = pc.is_finite(values)
+    if pc.all(finite).as_py() is not False:  # nothing to replace: no copy
+        return values
     return pc.if_else(finite, values, pa.scalar(None, values.type))
 
 
@@ -54,7 +58,12 @@ def timestamp_text(values: pa.Array) -> pa.Array:
     full = pc.cast(values, pa.string())
     seconds = pc.cast(pc.cast(values, pa.timestamp("s"), safe=False), values.type)
     whole = pc.equal(seconds, values)
-    return pc.if_else(whole, pc.utf8_slice_codeunits(full, 0, 19), full)
+    if not pc.any(whole).as_py():  # typical of generated times: no work left
+        return full
+    short = pc.utf8_slice_codeunits(full, 0, 19)
+    if pc.all(whole).as_py():
+        return short
+    return pc.if_else(whole, short, full)
 
 
 def date_text(values: pa.Array) -> pa.Array:

@@ -11,6 +11,7 @@ from datagen_lti.export.atomic import prepare_out_dir
 from datagen_lti.export.checksums import sha256_file
 from datagen_lti.export.csv_writer import DEFAULT_NULL_MARKER, write_csv
 from datagen_lti.export.datapackage import datapackage_descriptor, write_datapackage
+from datagen_lti.export.errors import ExportError
 from datagen_lti.export.formats import parse_formats
 from datagen_lti.export.formulas import FORMULA_FORMATS
 from datagen_lti.export.naming import dataset_stem, table_file_stems
@@ -25,7 +26,7 @@ from datagen_lti.synth.schema import DatasetSchema, TableSource
 Progress = Callable[[str, int], None]
 
 
-def _write_members(
+def _write_format(
     source: TableSource,
     fmt: str,
     work: Path,
@@ -33,20 +34,86 @@ def _write_members(
     *,
     null_marker: str,
     escape_formulas: bool,
-) -> None:
-    """Write one format into ``work`` using the bundle's layout."""
+) -> list[Path]:
+    """Write one format into ``work`` using the bundle's layout; return its files."""
     if fmt == "csv":
-        write_csv(source, work / "csv", null_marker=null_marker, escape_formulas=escape_formulas)
-    elif fmt == "parquet":
-        write_parquet(source, work / "parquet")
-    elif fmt == "xlsx":
-        write_xlsx(source, work / f"{stem}.xlsx", escape_formulas=escape_formulas)
-    elif fmt == "sqlite":
-        write_sqlite(source, work / f"{stem}.sqlite")
-    else:
-        dialect = fmt.removeprefix("sql:")
-        (work / "sql").mkdir(exist_ok=True)
-        write_sql(source, work / "sql" / f"{stem}.{dialect}.sql", dialect=dialect)
+        return write_csv(
+            source, work / "csv", null_marker=null_marker, escape_formulas=escape_formulas
+        )
+    if fmt == "parquet":
+        return write_parquet(source, work / "parquet")
+    if fmt == "xlsx":
+        return [write_xlsx(source, work / f"{stem}.xlsx", escape_formulas=escape_formulas)]
+    if fmt == "sqlite":
+        return [write_sqlite(source, work / f"{stem}.sqlite")]
+    dialect = fmt.removeprefix("sql:")
+    (work / "sql").mkdir(exist_ok=True)
+    return [write_sql(source, work / "sql" / f"{stem}.{dialect}.sql", dialect=dialect)]
+
+
+def write_members(
+    source: TableSource,
+    formats: Sequence[str],
+    work: Path,
+    *,
+    null_marker: str = DEFAULT_NULL_MARKER,
+    escape_formulas: bool = True,
+    after_each: Callable[[int, str], None] | None = None,
+) -> dict[str, list[Path]]:
+    """Write each format once into ``work``, in the bundle's layout; return each one's files.
+
+    ``after_each(done, fmt)`` is called after each format. An ``ExportError`` carries
+    the format that failed in its ``fmt``.
+    """
+    stem = dataset_stem(source.schema)
+    written = {}
+    for done, fmt in enumerate(formats, start=1):
+        try:
+            written[fmt] = _write_format(
+                source,
+                fmt,
+                work,
+                stem,
+                null_marker=null_marker,
+                escape_formulas=escape_formulas,
+            )
+        except ExportError as error:
+            error.fmt = fmt
+            raise
+        if after_each:
+            after_each(done, fmt)
+    return written
+
+
+def describe_members(
+    source: TableSource,
+    formats: Sequence[str],
+    work: Path,
+    *,
+    null_marker: str = DEFAULT_NULL_MARKER,
+    escape_formulas: bool = True,
+) -> list[tuple[str, Path]]:
+    """Add datapackage.json and README.md to the members in ``work``; list them all."""
+    data_files = _relative_files(work)
+    checksums = {name: sha256_file(work / name) for name in data_files}
+    table_files = _table_files(source, formats)
+    escaped = [f for f in formats if f in FORMULA_FORMATS] if escape_formulas else []
+    descriptor = datapackage_descriptor(
+        source.schema,
+        table_files,
+        checksums,
+        null_marker=null_marker,
+        escaped_formats=escaped,
+    )
+    write_datapackage(descriptor, work / "datapackage.json")
+    write_readme(
+        source.schema,
+        data_files,
+        work / "README.md",
+        null_marker=null_marker,
+        escaped_formats=escaped,
+    )
+    return [(name, work / name) for name in _relative_files(work)]
 
 
 def _table_files(source: TableSource, formats: Sequence[str]) -> dict[str, str] | None:
@@ -61,7 +128,7 @@ def _table_files(source: TableSource, formats: Sequence[str]) -> dict[str, str] 
 def bundle_name(schema: DatasetSchema, formats: Sequence[str]) -> str:
     """The zip's name: title-id.zip, or title-id-parquet.zip for a one-format bundle.
 
-    So the bundle of all offered formats and a one-format download never share a name.
+    So a bundle of several formats and a one-format bundle never share a name.
     """
     stem = dataset_stem(schema)
     if len(formats) == 1:
@@ -92,46 +159,24 @@ def write_bundle(
     """
     formats = parse_formats(formats)
     out_dir = prepare_out_dir(Path(out_dir))
-    stem = dataset_stem(source.schema)
     steps = len(formats) + 2
     report = progress or (lambda step, percent: None)
     with tempfile.TemporaryDirectory(prefix=".bundle-", dir=out_dir) as work_name:
         work = Path(work_name)
-        for done, fmt in enumerate(formats, start=1):
-            _write_members(
-                source,
-                fmt,
-                work,
-                stem,
-                null_marker=null_marker,
-                escape_formulas=escape_formulas,
-            )
-            report(fmt, done * 100 // steps)
-
-        data_files = _relative_files(work)
-        checksums = {name: sha256_file(work / name) for name in data_files}
-        table_files = _table_files(source, formats)
-        escaped = [f for f in formats if f in FORMULA_FORMATS] if escape_formulas else []
-        descriptor = datapackage_descriptor(
-            source.schema,
-            table_files,
-            checksums,
+        write_members(
+            source,
+            formats,
+            work,
             null_marker=null_marker,
-            escaped_formats=escaped,
+            escape_formulas=escape_formulas,
+            after_each=lambda done, fmt: report(fmt, done * 100 // steps),
         )
-        write_datapackage(descriptor, work / "datapackage.json")
-        write_readme(
-            source.schema,
-            data_files,
-            work / "README.md",
-            null_marker=null_marker,
-            escaped_formats=escaped,
+        members = describe_members(
+            source, formats, work, null_marker=null_marker, escape_formulas=escape_formulas
         )
         report("metadata", (steps - 1) * 100 // steps)
-
-        members = [(name, work / name) for name in _relative_files(work)]
         if unzipped:
-            paths = _move_into(members, out_dir / stem)
+            paths = _move_into(members, out_dir / dataset_stem(source.schema))
         else:
             paths = write_zip(out_dir / bundle_name(source.schema, formats), members)
         report("done", 100)

@@ -12,8 +12,8 @@ from datagen_lti.export.arrow_values import finite_or_null, timestamp_text, to_d
 from datagen_lti.export.atomic import atomic_path, prepare_out_dir
 from datagen_lti.export.errors import ExportError
 from datagen_lti.export.formulas import escape_formula_array, escapes_column
-from datagen_lti.export.naming import dataset_stem, table_file_stems
-from datagen_lti.export.zipping import write_zip
+from datagen_lti.export.naming import dataset_stem, per_table_zip_name, table_file_stems
+from datagen_lti.export.zipping import write_zip, zip_members
 from datagen_lti.synth.schema import Table, TableSource
 
 # Null is an empty unquoted field; an empty string is written as "" (always quoted),
@@ -127,4 +127,4 @@ def write_csv_download(
         files = write_csv(
             source, Path(work), null_marker=null_marker, escape_formulas=escape_formulas
         )
-        return write_zip(out_dir / f"{stem}-csv.zip", [(f.name, f) for f in files])
+        return write_zip(out_dir / per_table_zip_name(source.schema, "csv"), zip_members(files))

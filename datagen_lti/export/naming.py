@@ -21,6 +21,11 @@ def dataset_stem(schema: DatasetSchema) -> str:
     return f"{slug(schema.title)}-{dataset_id}" if dataset_id else slug(schema.title)
 
 
+def per_table_zip_name(schema: DatasetSchema, fmt: str) -> str:
+    """The download of a one-file-per-table format for several tables, e.g. "shop-ab12-csv.zip"."""
+    return f"{dataset_stem(schema)}-{fmt}.zip"
+
+
 def table_file_stem(table_name: str) -> str:
     """A file-system-safe stem for one table (names are usually identifiers already)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", table_name).strip("._") or "table"

@@ -61,10 +61,13 @@ def parquet_schema(schema: DatasetSchema, table: Table) -> pa.Schema:
 def _categories(values: pa.Array, column: Column) -> pa.Array:
     """Dictionary-encode with the spec's categories first, so codes are stable across batches."""
     known = list(column.allowed_values or ())
-    unseen = pc.filter(values, pc.invert(pc.is_in(values, pa.array(known, pa.string()))))
-    extra = [v for v in pc.unique(pc.drop_null(unseen)).to_pylist() if v not in known]
-    dictionary = pa.array(known + extra, pa.string())
-    indices = pc.cast(pc.index_in(values, dictionary), CATEGORY_TYPE_INDEX)
+    dictionary = pa.array(known, pa.string())
+    indices = pc.index_in(values, dictionary)
+    if indices.null_count > values.null_count:  # values outside the spec's categories
+        unseen = pc.filter(values, pc.and_(pc.is_null(indices), pc.is_valid(values)))
+        dictionary = pa.array(known + pc.unique(unseen).to_pylist(), pa.string())
+        indices = pc.index_in(values, dictionary)
+    indices = pc.cast(indices, CATEGORY_TYPE_INDEX)
     return pa.DictionaryArray.from_arrays(indices, dictionary, ordered=column.ordered)
 
 
@@ -80,13 +83,27 @@ def parquet_batch(batch: pa.RecordBatch, table: Table, target: pa.Schema) -> pa.
     return pa.RecordBatch.from_arrays(arrays, schema=target)
 
 
+def dictionary_columns(table: Table) -> list[str]:
+    """Columns written with dictionary pages: the categories.
+
+    Elsewhere a dictionary is mostly wasted work: Arrow hashes every value until the
+    dictionary outgrows its page and falls back to plain pages, which zstd compresses
+    at least as well.
+    """
+    return [c.name for c in table.columns if c.type == "category"]
+
+
 def write_parquet_table(source: TableSource, table: Table, out: Path) -> Path:
     """Stream one table into a Parquet file, in row groups of ``ROW_GROUP_ROWS``."""
     target = parquet_schema(source.schema, table)
     with (
         atomic_path(out) as tmp,
         pq.ParquetWriter(
-            tmp, target, compression="zstd", use_dictionary=True, write_statistics=True
+            tmp,
+            target,
+            compression="zstd",
+            use_dictionary=dictionary_columns(table),
+            write_statistics=True,
         ) as writer,
     ):
         # Whole row groups of ROW_GROUP_ROWS, whatever size the source's batches have.

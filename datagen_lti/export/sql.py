@@ -13,7 +13,7 @@ from datagen_lti.export.atomic import atomic_path, prepare_out_dir
 from datagen_lti.export.naming import dataset_stem
 from datagen_lti.export.sql_ddl import OnUnsupported, schema_ddl, table_order
 from datagen_lti.export.sql_dialects import SqlDialect, get_dialect
-from datagen_lti.export.sql_literals import row_tuples
+from datagen_lti.export.sql_literals import row_values
 from datagen_lti.export.text_buffers import concatenated
 from datagen_lti.synth.schema import Table, TableSource
 
@@ -65,9 +65,10 @@ def insert_statements(
         if not batch.num_rows:
             continue
         position = np.arange(written, written + batch.num_rows) % rows_per_insert
-        prefix = pc.if_else(pa.array(position == 0), head, ",\n")
-        suffix = pc.if_else(pa.array(position == rows_per_insert - 1), ";\n", "")
-        rows = row_tuples(batch, table, dialect)
+        # The parentheses travel with the prefix and suffix: one join less per batch.
+        prefix = pc.if_else(pa.array(position == 0), f"{head}(", ",\n(")
+        suffix = pc.if_else(pa.array(position == rows_per_insert - 1), ");\n", ")")
+        rows = row_values(batch, table, dialect)
         yield concatenated(pc.binary_join_element_wise(prefix, rows, suffix, ""))
         written += batch.num_rows
     if written % rows_per_insert:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -15,19 +17,14 @@ from datagen_lti.export.xlsx_cells import (
     EXCEL_MAX_ROWS,
     header_row,
     rows_xml,
+    sheet_extent,
     sheet_head,
     sheet_tail,
     write_text_sheet,
     xml_safe,
 )
-from datagen_lti.export.xlsx_parts import (
-    STYLE_WRAP,
-    Package,
-    SheetEntry,
-    column_letter,
-    styles_xml,
-)
-from datagen_lti.export.zipping import zip_entry
+from datagen_lti.export.xlsx_parts import STYLE_WRAP, Package, SheetEntry, styles_xml
+from datagen_lti.export.zipping import COPY_CHUNK, zip_entry
 from datagen_lti.synth.schema import Column, DatasetSchema, Table, TableSource
 
 DICTIONARY_SHEET = "Data dictionary"
@@ -92,26 +89,34 @@ def _write_table_sheet(
     table: Table,
     *,
     escape_formulas: bool,
+    work_dir: Path,
 ) -> str:
-    """Stream one table into a worksheet part; return its filter range."""
+    """Stream one table into a worksheet part; return its filter range.
+
+    The rows go to a temporary file first: the sheet must start with its used range,
+    and only the end of a stream tells how many rows there are.
+    """
     if table.row_count is not None and table.row_count >= EXCEL_MAX_ROWS:
         raise _overflow(table)
     row = 2
-    with archive.open(zip_entry(path, level=SHEET_DEFLATE_LEVEL), "w", force_zip64=True) as stream:
-        stream.write(sheet_head([column_width(c) for c in table.columns]))
-        stream.write(header_row([c.name for c in table.columns]).encode())
+    with tempfile.TemporaryFile(dir=work_dir) as body:
         for batch in source.batches(table.name):
             if row - 1 + batch.num_rows >= EXCEL_MAX_ROWS:
                 raise _overflow(table)
             # Sheet XML is ~10x the size of the data: convert in slices to bound memory.
             for offset in range(0, batch.num_rows, XML_SLICE_ROWS):
                 piece = batch.slice(offset, XML_SLICE_ROWS)
-                stream.write(rows_xml(table.columns, piece, row, escape_formulas=escape_formulas))
+                body.write(rows_xml(table.columns, piece, row, escape_formulas=escape_formulas))
                 row += piece.num_rows
-        last = column_letter(max(len(table.columns), 1) - 1)
-        filter_ref = f"A1:{last}{row - 1}"
-        stream.write(sheet_tail(filter_ref))
-    return filter_ref
+        extent = sheet_extent(len(table.columns), row - 1)
+        entry = zip_entry(path, level=SHEET_DEFLATE_LEVEL)
+        with archive.open(entry, "w", force_zip64=True) as stream:
+            stream.write(sheet_head([column_width(c) for c in table.columns], extent))
+            stream.write(header_row([c.name for c in table.columns]).encode())
+            body.seek(0)
+            shutil.copyfileobj(body, stream, COPY_CHUNK)
+            stream.write(sheet_tail(extent))
+    return extent
 
 
 def _about_rows(schema: DatasetSchema, *, escape_formulas: bool) -> list[tuple[str, str]]:
@@ -151,7 +156,7 @@ def write_xlsx(source: TableSource, out: Path, *, escape_formulas: bool = True) 
             package.sheets.append(SheetEntry(name))
             path = package.sheet_path(len(package.sheets))
             package.sheets[-1].filter_ref = _write_table_sheet(
-                archive, path, source, table, escape_formulas=escape_formulas
+                archive, path, source, table, escape_formulas=escape_formulas, work_dir=tmp.parent
             )
 
         package.sheets.append(SheetEntry(DICTIONARY_SHEET))

@@ -123,8 +123,17 @@ def rows_xml(
     return concatenated(pc.cast(rows, pa.string()))
 
 
-def sheet_head(widths: Sequence[float], *, freeze_header: bool = True) -> bytes:
-    """Everything before the rows: frozen header pane and column widths."""
+def sheet_extent(columns: int, rows: int) -> str:
+    """The range a sheet of ``rows`` rows (header included) and ``columns`` columns uses."""
+    return f"A1:{column_letter(max(columns, 1) - 1)}{max(rows, 1)}"
+
+
+def sheet_head(widths: Sequence[float], dimension: str, *, freeze_header: bool = True) -> bytes:
+    """Everything before the rows: used range, frozen header pane and column widths.
+
+    ``dimension`` is the used range ("A1:H101"); readers that stream a sheet (openpyxl's
+    read-only mode, pandas through it) take the sheet's size from it.
+    """
     pane = (
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
@@ -137,6 +146,7 @@ def sheet_head(widths: Sequence[float], *, freeze_header: bool = True) -> bytes:
     )
     return (
         f'{XML_DECL}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+        f'<dimension ref="{dimension}"/>'
         f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/>'
         f"<cols>{cols}</cols><sheetData>"
@@ -188,7 +198,7 @@ def write_text_sheet(
     escape_formulas: bool = False,
 ) -> None:
     """A small sheet of text: bold frozen header, then ``rows``."""
-    stream.write(sheet_head(widths))
+    stream.write(sheet_head(widths, sheet_extent(len(header), len(rows) + 1)))
     stream.write(header_row(header).encode())
     for number, values in enumerate(rows, start=2):
         row = text_row(number, values, style, escape_formulas=escape_formulas)

@@ -36,6 +36,11 @@ def zip_entry(name: str, *, level: int | None = None) -> zipfile.ZipInfo:
     return info
 
 
+def zip_members(files: Iterable[Path]) -> list[tuple[str, Path]]:
+    """Files to archive at the zip's root, under their own names."""
+    return [(path.name, path) for path in files]
+
+
 def write_zip(out: Path, members: Iterable[tuple[str, Path]]) -> Path:
     """Write ``members`` (archive name, file on disk) into ``out``, streamed and sorted."""
     with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:

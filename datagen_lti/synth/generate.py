@@ -42,7 +42,8 @@ class GeneratedDataset:
     tables: dict[str, pa.Table]
     check_report: CheckReport
     flaw_manifest: Any
-    sub_seed: int  # the attempt whose data passed every required check (0 = first)
+    # The attempt whose data passed every required check (0 = first), or the one asked for.
+    sub_seed: int
     seed_fingerprint: str
     scale: float = 1.0
     batch_rows: int = BATCH_ROWS
@@ -86,6 +87,7 @@ def generate(
     max_attempts: int = MAX_SUB_SEED_ATTEMPTS,
     verify: bool | None = None,
     check_time_budget: float | None = None,
+    sub_seed: int | None = None,
 ) -> GeneratedDataset:
     """Generate a variant; retry the next sub-seed while a required check fails.
 
@@ -96,57 +98,50 @@ def generate(
     ``check_time_budget``: seconds the objective checks may take in total, over every
     sub-seed tried. Once spent, ``ChecksNotMetError`` says that the checks took too long
     (a slow check that keeps failing would otherwise run ``max_attempts`` times).
+
+    ``sub_seed``: generate that sub-seed only, as recorded on an issued dataset. Its
+    checks still run and are reported in ``check_report``, but a failing required check
+    neither moves on to the next sub-seed nor raises: the dataset is returned as recorded.
     """
     check_size(spec, scale=scale, limits=limits)
+    if sub_seed is not None:
+        if isinstance(sub_seed, bool) or not isinstance(sub_seed, int) or sub_seed < 0:
+            raise ValueError(f"a sub-seed is a whole number from 0, not {sub_seed!r}")
+        dataset, _ = _attempt(
+            spec,
+            seed=seed,
+            attempt=sub_seed,
+            scale=scale,
+            dataset_id=dataset_id,
+            progress=progress,
+            verify=verify,
+            check_time_limit=check_time_budget,
+            check_time_budget=check_time_budget,
+            sub_seeds_tried=1,
+        )
+        return dataset
     failures: list[dict] = []
     checks_seconds = 0.0
     for attempt in range(max_attempts):
-        streams = Streams(seed, attempt)
-        with spec_errors_at("tables", "cannot describe the dataset's columns"):
-            clean_schema = build_schema(spec, dataset_id=dataset_id)
-        tables = generate_tables(
-            spec, streams=streams, scale=scale, schema=clean_schema, progress=progress
+        dataset, seconds = _attempt(
+            spec,
+            seed=seed,
+            attempt=attempt,
+            scale=scale,
+            dataset_id=dataset_id,
+            progress=progress,
+            verify=verify,
+            check_time_limit=None
+            if check_time_budget is None
+            else max(check_time_budget - checks_seconds, 0.0),
+            check_time_budget=check_time_budget,
+            sub_seeds_tried=attempt + 1,
         )
-        counts = {name: t.num_rows for name, t in tables.items()}
-        with spec_errors_at("tables", "cannot describe the dataset's columns"):
-            schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts)
-        with spec_errors_at("flaws", "cannot apply the teaching flaws"):
-            tables, schema, manifest = _apply_flaws(spec, tables, schema, streams)
-        if verify or (verify is None and sum(counts.values()) <= VERIFY_MAX_ROWS):
-            with spec_errors_at("tables", "cannot verify the generated data"):
-                problems = integrity_problems(schema, tables)
-            if problems:
-                raise GenerationError(
-                    "the generated data breaks the spec's own rules: " + "; ".join(problems[:5]),
-                    path=_problem_path(problems[0]),
-                )
-        started = time.monotonic()
-        try:
-            report = run_checks(
-                spec.checks,
-                tables,
-                schema=schema,
-                time_limit=None
-                if check_time_budget is None
-                else max(check_time_budget - checks_seconds, 0.0),
-            )
-        except CheckTimeLimitReached as exc:
-            raise _checks_too_slow(
-                exc.path, f"{exc.label} at {exc.path} was still running", check_time_budget, attempt
-            ) from None
-        finally:
-            checks_seconds += time.monotonic() - started
+        checks_seconds += seconds
+        report = dataset.check_report
         if not report.failed_required:
-            return GeneratedDataset(
-                schema=schema,
-                tables=tables,
-                check_report=report,
-                flaw_manifest=manifest,
-                sub_seed=attempt,
-                seed_fingerprint=seed_fingerprint(seed),
-                scale=scale,
-                attempt_failures=failures,
-            )
+            dataset.attempt_failures = failures
+            return dataset
         failures.append({"sub_seed": attempt, "failed": [r.label for r in report.failed_required]})
         if (
             check_time_budget is not None
@@ -158,7 +153,7 @@ def generate(
                 first.path,
                 f"required check {first.label} still failed: {first.message}",
                 check_time_budget,
-                attempt,
+                attempt + 1,
                 report=report,
             )
     first = report.failed_required[0]
@@ -171,10 +166,65 @@ def generate(
     )
 
 
+def _attempt(
+    spec: Spec,
+    *,
+    seed: bytes,
+    attempt: int,
+    scale: float,
+    dataset_id: str,
+    progress: Progress | None,
+    verify: bool | None,
+    check_time_limit: float | None,
+    check_time_budget: float | None,
+    sub_seeds_tried: int,
+) -> tuple[GeneratedDataset, float]:
+    """Generate, verify and check one sub-seed, whatever its checks say; also the checks' seconds."""
+    streams = Streams(seed, attempt)
+    with spec_errors_at("tables", "cannot describe the dataset's columns"):
+        clean_schema = build_schema(spec, dataset_id=dataset_id)
+    tables = generate_tables(
+        spec, streams=streams, scale=scale, schema=clean_schema, progress=progress
+    )
+    counts = {name: t.num_rows for name, t in tables.items()}
+    with spec_errors_at("tables", "cannot describe the dataset's columns"):
+        schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts)
+    with spec_errors_at("flaws", "cannot apply the teaching flaws"):
+        tables, schema, manifest = _apply_flaws(spec, tables, schema, streams)
+    if verify or (verify is None and sum(counts.values()) <= VERIFY_MAX_ROWS):
+        with spec_errors_at("tables", "cannot verify the generated data"):
+            problems = integrity_problems(schema, tables)
+        if problems:
+            raise GenerationError(
+                "the generated data breaks the spec's own rules: " + "; ".join(problems[:5]),
+                path=_problem_path(problems[0]),
+            )
+    started = time.monotonic()
+    try:
+        report = run_checks(spec.checks, tables, schema=schema, time_limit=check_time_limit)
+    except CheckTimeLimitReached as exc:
+        raise _checks_too_slow(
+            exc.path,
+            f"{exc.label} at {exc.path} was still running",
+            check_time_budget,
+            sub_seeds_tried,
+        ) from None
+    dataset = GeneratedDataset(
+        schema=schema,
+        tables=tables,
+        check_report=report,
+        flaw_manifest=manifest,
+        sub_seed=attempt,
+        seed_fingerprint=seed_fingerprint(seed),
+        scale=scale,
+    )
+    return dataset, time.monotonic() - started
+
+
 def _checks_too_slow(
-    path: str, detail: str, budget: float, attempt: int, *, report: CheckReport | None = None
+    path: str, detail: str, budget: float, sub_seeds: int, *, report: CheckReport | None = None
 ) -> ChecksNotMetError:
-    tried = "1 sub-seed" if attempt == 0 else f"{attempt + 1} sub-seeds"
+    tried = "1 sub-seed" if sub_seeds == 1 else f"{sub_seeds} sub-seeds"
     return ChecksNotMetError(
         path,
         f"the objective checks took too long: more than {budget:g} s in total over "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 import numpy as np
 
@@ -18,13 +19,25 @@ def derive_seed(
     variant: int = 0,
     engine_version: str = ENGINE_VERSION,
 ) -> bytes:
-    """HMAC-SHA256(secret, engine version | assignment | learner | variant): 32 bytes."""
+    """HMAC-SHA256(secret, seed_message(...)): 32 bytes."""
     if isinstance(secret, str):
         secret = secret.encode("utf-8")
     if not secret:
         raise ValueError("the seed secret must not be empty")
-    message = "|".join([engine_version, str(assignment), str(learner), str(int(variant))])
-    return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).digest()
+    message = seed_message(
+        engine_version=engine_version, assignment=assignment, learner=learner, variant=variant
+    )
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def seed_message(*, engine_version: str, assignment: str, learner: str, variant: int) -> bytes:
+    """The fields of a seed as a compact JSON array: ``["2.0","<assignment>","<learner>",0]``.
+
+    JSON quotes and escapes each string, so no value can pass for a field boundary:
+    learner keys are ``issuer|sub`` and may hold any character.
+    """
+    fields = [str(engine_version), str(assignment), str(learner), int(variant)]
+    return json.dumps(fields, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def seed_fingerprint(seed: bytes) -> str:

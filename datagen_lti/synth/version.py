@@ -1,4 +1,6 @@
 """The engine version: part of every seed, recorded on every issued dataset."""
 
-# Bump when a change alters generated values for an unchanged spec and seed.
-ENGINE_VERSION = "1.0"
+# Bump when a change alters generated values for an unchanged spec and seed, then record
+# the new version's golden digests: python -m tests.golden.refresh
+# 2.0: seed fields are encoded as a JSON array, no longer joined with "|".
+ENGINE_VERSION = "2.0"

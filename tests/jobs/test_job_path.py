@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from courses.jobs import JOB_KINDS, job_enqueue, run_job
+from courses.jobs import JOB_KINDS, job_enqueue_once, run_job
 from courses.models import JobRun
 from tests import factories
 from tests.services import require_redis
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.django_db(transaction=True)
 def test_inline_job_runs_in_this_process_and_records_success() -> None:
-    job_run = job_enqueue(kind="system_probe")
+    job_run = job_enqueue_once(kind="system_probe")
     job_run.refresh_from_db()
     assert job_run.status == JobRun.Status.SUCCEEDED
     assert job_run.progress == 1.0
@@ -33,7 +33,7 @@ def test_inline_job_runs_in_this_process_and_records_success() -> None:
 @pytest.mark.django_db
 def test_inline_job_waits_for_the_transaction_to_commit(django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job_run = job_enqueue(kind="system_probe")
+        job_run = job_enqueue_once(kind="system_probe")
     job_run.refresh_from_db()
     assert job_run.status == JobRun.Status.REQUESTED
     assert len(callbacks) == 1
@@ -89,7 +89,7 @@ def test_a_real_worker_runs_the_job_in_burst_mode(settings) -> None:
 
     django_rq.get_queue("default").empty()
 
-    job_run = job_enqueue(kind="system_probe")
+    job_run = job_enqueue_once(kind="system_probe")
     job_run.refresh_from_db()
     assert job_run.status == JobRun.Status.REQUESTED
     assert job_run.rq_job_id == f"jobrun-{job_run.pk}"

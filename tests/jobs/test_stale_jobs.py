@@ -120,7 +120,7 @@ def test_latest_job_finds_a_job_behind_many_newer_ones_of_the_kind() -> None:
 
 @pytest.mark.django_db
 def test_latest_job_matches_arguments_exactly_in_any_key_order() -> None:
-    factories.job_run(kind="score_post", arguments={"submission_id": 3})
+    factories.job_run(kind="score_post", arguments={"submission_id": 3}, status="failed")
     newest_plain = factories.job_run(kind="score_post", arguments={"submission_id": 3})
     forced = factories.job_run(kind="score_post", arguments={"force": True, "submission_id": 3})
     reordered = factories.job_run(
@@ -181,8 +181,8 @@ def test_a_job_another_live_process_runs_is_not_run_again(monkeypatch) -> None:
     monkeypatch.setitem(
         JOB_KINDS, "counted", JobKind("counted", "default", lambda **kw: calls.append(kw) or {})
     )
-    beating = _started(kind="counted", arguments={}, beat_seconds_ago=1)
-    stale = _started(kind="counted", arguments={}, beat_seconds_ago=STALE_SECONDS + 5)
+    beating = _started(kind="counted", arguments={"n": 1}, beat_seconds_ago=1)
+    stale = _started(kind="counted", arguments={"n": 2}, beat_seconds_ago=STALE_SECONDS + 5)
 
     run_job(beating.pk)
     run_job(stale.pk)

@@ -9,6 +9,8 @@ import pytest
 from datagen_lti.synth import derive_seed, load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "specs"
+# The example specs themselves, not their question files.
+EXAMPLE_SPECS = [p for p in sorted(EXAMPLES.glob("*.yaml")) if ".questions." not in p.name]
 
 
 def seed_for(learner: str = "learner-1", variant: int = 0) -> bytes:

@@ -6,23 +6,22 @@ import pytest
 
 from datagen_lti.synth import generate, load_spec_file
 from datagen_lti.synth.integrity import integrity_problems
-from tests.synth.conftest import EXAMPLES, seed_for
+from tests.synth.conftest import EXAMPLE_SPECS, seed_for
 
-EXAMPLE_FILES = [p for p in sorted(EXAMPLES.glob("*.yaml")) if ".questions." not in p.name]
 LEARNERS = 100
 
 
 def test_there_are_at_least_six_examples_each_with_checks():
-    names = {p.stem for p in EXAMPLE_FILES}
+    names = {p.stem for p in EXAMPLE_SPECS}
     assert {"retail", "university", "hr_hierarchy", "hospital", "sensors", "housing"} <= names
-    for path in EXAMPLE_FILES:
+    for path in EXAMPLE_SPECS:
         spec = load_spec_file(path)
         assert spec.checks, path.name
         assert spec.description, path.name
         assert path.read_text().lstrip().startswith("#"), f"{path.name} starts with a comment"
 
 
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_SPECS, ids=lambda p: p.stem)
 def test_every_check_passes_for_every_learner(path):
     spec = load_spec_file(path)
     for i in range(LEARNERS):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from datagen_lti.synth.schema import TableSource
 from tests.synth.conftest import EXAMPLES, seed_for
 
 ROOT = Path(__file__).resolve().parents[2]
+# The module, which the package's ``generate`` function hides.
+generate_module = importlib.import_module("datagen_lti.synth.generate")
 
 
 def _digest(tables: dict[str, pa.Table]) -> str:
@@ -153,29 +156,86 @@ def test_unmeetable_required_check_raises_after_bounded_retries():
     assert "3 sub-seeds" in info.value.message
 
 
-def test_failing_check_moves_to_the_next_sub_seed_deterministically():
-    # A check that holds for some sub-seeds only: the chosen sub-seed is reproducible.
-    text = (
-        (EXAMPLES / "housing.yaml")
-        .read_text()
-        .replace(
-            "    min: 0.4\n",
-            "    min: 0.4\n  - {kind: sql, query: 'SELECT max(price) FROM listings', "
-            "expect_min: 1800000}\n",
-        )
-    )
-    spec = load_spec(text)
-    results = []
-    for learner in ("a", "b", "c", "d", "e", "f"):
+# One draw per sub-seed, and a required check that holds about half the time.
+COIN = """
+spec_version: 1
+title: Coin
+tables:
+  draws:
+    rows: 1
+    columns:
+      draw_id: {type: id}
+      x: {type: decimal, scale: 3, distribution: {kind: uniform, low: 0, high: 1}}
+checks:
+  - {kind: sql, query: 'SELECT max(x) FROM draws', expect_min: 0.5}
+"""
+
+
+def _retried() -> tuple[str, object]:
+    """A learner whose first sub-seed fails the coin's required check, and their dataset."""
+    spec = load_spec(COIN)
+    for i in range(40):
         try:
-            first = generate(spec, seed=seed_for(learner), max_attempts=6)
+            data = generate(spec, seed=seed_for(f"coin-{i}"))
         except SpecError:
             continue
-        again = generate(spec, seed=seed_for(learner), max_attempts=6)
-        assert first.sub_seed == again.sub_seed
-        assert first.tables["listings"].equals(again.tables["listings"])
-        results.append(first.sub_seed)
-    assert results and any(r > 0 for r in results)
+        if data.sub_seed > 0:
+            return f"coin-{i}", data
+    pytest.fail("no learner needed a second sub-seed: the coin check no longer fails at times")
+
+
+def test_failing_check_moves_to_the_next_sub_seed_deterministically():
+    learner, first = _retried()
+    again = generate(load_spec(COIN), seed=seed_for(learner))
+    assert first.sub_seed == again.sub_seed > 0
+    assert first.tables["draws"].equals(again.tables["draws"])
+    assert [f["sub_seed"] for f in first.attempt_failures] == list(range(first.sub_seed))
+
+
+def _count_generated_tables(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    real = generate_module.generate_tables
+
+    def counted(spec, *, streams, **kwargs):
+        calls.append(streams.attempt)
+        return real(spec, streams=streams, **kwargs)
+
+    monkeypatch.setattr(generate_module, "generate_tables", counted)
+    return calls
+
+
+def test_a_recorded_sub_seed_is_generated_directly_in_one_attempt(monkeypatch):
+    learner, retried = _retried()
+    calls = _count_generated_tables(monkeypatch)
+
+    again = generate(load_spec(COIN), seed=seed_for(learner), sub_seed=retried.sub_seed)
+
+    assert calls == [retried.sub_seed]
+    assert again.sub_seed == retried.sub_seed
+    assert again.tables.keys() == retried.tables.keys()
+    for name, table in retried.tables.items():
+        assert again.tables[name].equals(table), name
+    assert again.check_report.to_dict() == retried.check_report.to_dict()
+    assert again.check_report.passed
+
+
+def test_a_recorded_sub_seed_that_fails_a_required_check_is_returned_as_recorded(monkeypatch):
+    learner, retried = _retried()
+    calls = _count_generated_tables(monkeypatch)
+
+    first = generate(load_spec(COIN), seed=seed_for(learner), sub_seed=0)
+
+    assert calls == [0]
+    assert first.sub_seed == 0
+    assert [r.label for r in first.check_report.failed_required] == ["sql"]
+    assert first.check_report.results[0].path == "checks.0"
+    assert not first.tables["draws"].equals(retried.tables["draws"])
+
+
+@pytest.mark.parametrize("sub_seed", [-1, True, 1.0])
+def test_a_sub_seed_is_a_whole_number_from_zero(sub_seed):
+    with pytest.raises(ValueError, match="sub-seed"):
+        generate(load_spec(COIN), seed=seed_for(), sub_seed=sub_seed)
 
 
 def test_scale_is_validated():

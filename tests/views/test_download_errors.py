@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from courses.forms import AssignmentSettingsForm
-from courses.models import IssuedDataset, SpecVersion
+from courses.models import IssuedDataset, JobRun, SpecVersion
 from courses.services import datasets as datasets_service
 from courses.services.specs import spec_version_approve, spec_version_check, spec_version_save
 from datagen_lti.export import ExportError
@@ -82,8 +82,13 @@ def issued_dataset() -> IssuedDataset:
 
 
 def stored_name(issued: IssuedDataset, fmt: str) -> str:
-    folder = f"datasets/{issued.assignment.uuid}/{issued.pk}-v{issued.variant}"
-    return f"{folder}/{issued.file_checksums[fmt]['name']}"
+    return issued.file_checksums[fmt]["path"]
+
+
+def lose_stored_tables(issued: IssuedDataset) -> None:
+    """Delete the tables kept for grading: a repair must then generate the data again."""
+    for table in issued.tables_files.values():
+        default_storage.delete(table["name"])
 
 
 def csv_column(data: bytes, name: str) -> list[str]:
@@ -124,10 +129,14 @@ def test_the_bundle_says_escaping_was_applied(assignment, learner_client):
     assert "looks like a formula" in archive.read("README.md").decode()
 
 
-def test_an_instructor_can_turn_escaping_off(assignment, learner_client):
+def test_an_instructor_can_turn_escaping_off(assignment, approved):
     assignment.escape_formulas = False
     assignment.save(update_fields=["escape_formulas"])
-    memos = set(csv_column(body(download(learner_client, assignment, "csv")), "memo"))
+    client = Client()
+    learner = factories.learner(registration=assignment.course.registration, name="Ada")
+    launch_as(client, learner=learner, assignment=assignment, role="learner")
+    client.get(reverse("courses:learner_assignment", args=[assignment.uuid]))
+    memos = set(csv_column(body(download(client, assignment, "csv")), "memo"))
     assert memos <= RAW_MEMOS and "=1+1" in memos
     assert issued_dataset().file_checksums["csv"]["escape_formulas"] is False
 
@@ -194,15 +203,26 @@ def test_a_corrupted_cached_file_is_remade_not_served(assignment, learner_client
 def test_a_corrupted_file_that_cannot_be_remade_is_refused(assignment, learner_client):
     body(download(learner_client, assignment, "sqlite"))
     issued = issued_dataset()
+    lose_stored_tables(issued)
     altered = corrupt(stored_name(issued, "sqlite"))
     entry = {**issued.file_checksums["sqlite"], "sha256": hashlib.sha256(altered).hexdigest()[::-1]}
     IssuedDataset.objects.filter(pk=issued.pk).update(
         file_checksums={**issued.file_checksums, "sqlite": entry}
     )
-    response = download(learner_client, assignment, "sqlite")
+    response = learner_client.get(
+        reverse("courses:learner_download", args=[assignment.uuid, "sqlite"])
+    )
     assert response.status_code == 409
-    assert b"does not match the checksum recorded" in response.content
+    assert b"do not match the checksums recorded" in response.content
+    assert b"Try again" in response.content
     assert altered not in response.content
+    # The failure is reported, not retried on every visit, until the learner asks again.
+    download(learner_client, assignment, "sqlite")
+    assert JobRun.objects.filter(kind="dataset_files").count() == 1
+    learner_client.get(
+        reverse("courses:learner_download", args=[assignment.uuid, "sqlite"]) + "?retry=1"
+    )
+    assert JobRun.objects.filter(kind="dataset_files").count() == 2
 
 
 # --- formats an issued dataset cannot have ---------------------------------------------------
@@ -241,37 +261,60 @@ def test_the_bundle_leaves_out_an_xlsx_past_the_limit(assignment, learner_client
     assert any(n.endswith(".sqlite") for n in names)
 
 
-def test_an_export_error_is_a_page_naming_the_other_formats(
-    assignment, learner_client, monkeypatch
-):
-    def refuse(source, fmt, out_dir, **options):
-        raise ExportError("The data breaks a constraint of the SQLite schema.")
+def test_an_export_error_leaves_that_format_out_with_its_reason(assignment, approved, monkeypatch):
+    real = datasets_service.write_issue_files
 
-    monkeypatch.setattr(datasets_service, "write_format", refuse)
-    response = download(learner_client, assignment, "sqlite")
+    def refuse_sqlite(source, *, formats, **options):
+        if "sqlite" in formats:
+            error = ExportError("The data breaks a constraint of the SQLite schema.")
+            error.fmt = "sqlite"
+            raise error
+        return real(source, formats=formats, **options)
+
+    monkeypatch.setattr(datasets_service, "write_issue_files", refuse_sqlite)
+    client = Client()
+    learner = factories.learner(registration=assignment.course.registration, name="Ada")
+    launch_as(client, learner=learner, assignment=assignment, role="learner")
+    page = client.get(reverse("courses:learner_assignment", args=[assignment.uuid]))
+    assert b"breaks a constraint" in page.content  # shown beside the unavailable format
+    response = download(client, assignment, "sqlite")
     assert response.status_code == 422
     assert b"breaks a constraint" in response.content
     assert b"Excel workbook (.xlsx)" in response.content
     assert b"SQL script for PostgreSQL" in response.content
-    assert "sqlite" not in issued_dataset().file_checksums
+    checksums = issued_dataset().file_checksums
+    assert "sha256" not in checksums["sqlite"]
+    assert checksums["bundle"]["formats"] == ["xlsx", "csv", "sql:postgres"]
+    csv_download = download(client, assignment, "csv")
+    assert csv_download.status_code == 200
+    assert "plain" in csv_column(body(csv_download), "memo")
 
 
-def test_an_unexpected_export_failure_is_a_500_page_not_an_exception(
-    assignment, learner_client, monkeypatch
+def test_an_unexpected_failure_while_issuing_is_a_message_not_a_500(
+    assignment, approved, monkeypatch
 ):
-    def crash(source, fmt, out_dir, **options):
+    def crash(*args, **options):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(datasets_service, "write_format", crash)
-    response = download(learner_client, assignment, "sqlite")
-    assert response.status_code == 500
-    assert b"could not be written" in response.content
-    assert b"CSV" in response.content
-    assert b"disk I/O" not in response.content  # details go to the log, not the page
+    monkeypatch.setattr(datasets_service, "write_issue_files", crash)
+    client = Client()
+    learner = factories.learner(registration=assignment.course.registration, name="Ada")
+    launch_as(client, learner=learner, assignment=assignment, role="learner")
+    page = client.get(reverse("courses:learner_assignment", args=[assignment.uuid]))
+    assert page.status_code == 200
+    assert b"disk I/O error" in page.content or b"could not" in page.content
+    assert not IssuedDataset.objects.exists()
+    monkeypatch.undo()
+    again = client.get(reverse("courses:learner_assignment", args=[assignment.uuid]) + "?retry=1")
+    assert again.status_code == 200
+    assert IssuedDataset.objects.count() == 1
 
 
 def test_an_approved_spec_the_validator_now_refuses_is_a_page(assignment, learner_client):
     # Approved before the validator checked decimal precision: it cannot be generated again.
+    issued = issued_dataset()
+    lose_stored_tables(issued)
+    default_storage.delete(stored_name(issued, "csv"))
     version = SpecVersion.objects.get(status=SpecVersion.Status.APPROVED)
     document = dict(version.document)
     table = dict(document["tables"][0])
@@ -285,6 +328,10 @@ def test_an_approved_spec_the_validator_now_refuses_is_a_page(assignment, learne
     assert response.status_code == 409
     assert b"cannot be generated again" in response.content
     assert b"tables.entries.columns.amount.precision" in response.content
+    # The files that are intact are still served.
+    intact = download(learner_client, assignment, "sqlite")
+    assert intact.status_code == 200
+    assert body(intact).startswith(b"SQLite format 3")
 
 
 # --- issue 8: the scale is the one issued ----------------------------------------------------

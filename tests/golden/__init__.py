@@ -1,0 +1,1 @@
+"""Golden digests: the values each example spec generates, recorded per engine version."""
