@@ -11,7 +11,7 @@ PORT ?= 8000
 TORCH_INDEX_URL ?=
 TORCH_PIN := $(shell grep -E '^torch==' requirements.txt)
 
-.PHONY: install install-runtime run setup worker test lint format bench clean
+.PHONY: install install-runtime run setup worker test test-heavy lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,12 +50,20 @@ run: setup ## Run on embedded defaults (SQLite, inline jobs, local files, demo L
 worker: install-runtime ## Process the job queues (needs REDIS_URL)
 	$(BIN)/python manage.py rqworker default generation grades --with-scheduler
 
-test: install ## Run the test suite (PostgreSQL/Redis tests skip without them, fail when CI=true)
-	$(BIN)/python -m pytest
+# One pytest-xdist worker per core (at most 4); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+PYTEST_XDIST := -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
 
-lint: install ## ruff (lint and format check) and the migrations check
+test: install ## Run the test suite but the heavy runs (PostgreSQL/Redis tests skip without them, fail when CI=true)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) -m "not heavy"
+
+test-heavy: install ## The long property, fuzz and load runs that `make test` leaves out (CI runs both)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) -m heavy
+
+lint: install ## ruff (lint and format check), the import layering contracts and the migrations check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

@@ -154,11 +154,12 @@ def phase_sdv(sample_customers: int, sample_rows: int) -> dict:
     from sdv.single_table import GaussianCopulaSynthesizer
 
     from datagen_lti.synth import generate, load_spec_file
+    from datagen_lti.synth.sdv_metadata import spec_to_sdv_metadata
 
     spec = load_spec_file(RETAIL)
     data = generate(spec, seed=_seed(), scale=sample_customers / 200)
     frames = {n: t.to_pandas(date_as_object=False) for n, t in data.tables.items()}
-    metadata = spec.to_sdv_metadata()
+    metadata = spec_to_sdv_metadata(spec)
     result = {}
 
     from sdv.metadata import Metadata

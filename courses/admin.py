@@ -7,6 +7,8 @@ from django.urls import path, reverse
 from pylti1p3.contrib.django.lti1p3_tool_config.admin import LtiToolAdmin
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
+from courses.jobs import job_enqueue_once
+from courses.lti.ags import submission_passback_request
 from courses.lti.invites import DEFAULT_HOURS, MAX_HOURS, invite_url, registration_invite_create
 from courses.middleware import forget_frame_ancestors
 from courses.models import (
@@ -151,8 +153,6 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def run_probe(self, request: HttpRequest) -> HttpResponseRedirect:
         """Queue a system probe: proves a worker reaches the database and file storage."""
-        from courses.jobs import job_enqueue_once
-
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:courses_jobrun_changelist"))
         job_run = job_enqueue_once(kind="system_probe")
@@ -255,8 +255,6 @@ class GradePassbackAttemptAdmin(admin.ModelAdmin):
 
 @admin.action(description="Read the roster from the LMS (NRPS)")
 def course_roster_sync_action(modeladmin, request: HttpRequest, queryset) -> None:
-    from courses.jobs import job_enqueue_once
-
     for course in queryset:
         job_enqueue_once(kind="roster_sync", arguments={"course_id": course.pk})
     messages.info(request, f"Roster reads queued for {queryset.count()} course(s).")
@@ -264,8 +262,6 @@ def course_roster_sync_action(modeladmin, request: HttpRequest, queryset) -> Non
 
 @admin.action(description="Send the scores to the LMS gradebook (AGS)")
 def submission_passback_action(modeladmin, request: HttpRequest, queryset) -> None:
-    from courses.lti.ags import submission_passback_request
-
     queued = sum(
         submission_passback_request(submission=submission) is not None
         for submission in queryset.filter(score__isnull=False)

@@ -19,3 +19,4 @@ class CoursesConfig(AppConfig):
 
     def ready(self) -> None:
         from courses import checks  # noqa: F401  (registers system checks)
+        from courses.jobs import handlers  # noqa: F401  (registers the job kinds)

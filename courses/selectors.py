@@ -24,23 +24,13 @@ from courses.models import (
     Learner,
     SpecVersion,
 )
+from courses.services.datasets import FORMAT_LABELS
 from datagen_lti.export.dictionary import DictionaryRow, dictionary_rows
 from datagen_lti.synth import SpecError, load_spec
 from datagen_lti.synth.flaws import adjust_schema
 from datagen_lti.synth.schema_build import build_schema
 
 EXAMPLES_DIR = Path(settings.BASE_DIR) / "examples" / "specs"
-
-FORMAT_LABELS = {
-    "xlsx": "Excel workbook (.xlsx)",
-    "csv": "CSV",
-    "parquet": "Parquet",
-    "sql:postgres": "SQL script for PostgreSQL",
-    "sql:mysql": "SQL script for MySQL / MariaDB",
-    "sql:sqlite": "SQL script for SQLite",
-    "sql:sqlserver": "SQL script for SQL Server",
-    "sqlite": "SQLite database file",
-}
 
 
 def tool_overview() -> dict[str, Any]:

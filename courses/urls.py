@@ -6,8 +6,8 @@ app_name = "courses"
 
 urlpatterns = [
     path("", home.home, name="home"),
-    # LTI endpoints (/lti/...) and the demo LMS (/demo/...).
-    path("", include("courses.lti.routes")),
+    # LTI endpoints (/lti/...).
+    path("", include("courses.lti_urls")),
     # Learner pages: only ever the requester's own dataset.
     path("a/<uuid:assignment_uuid>/", learner.learner_assignment, name="learner_assignment"),
     path(

@@ -104,6 +104,10 @@ INSTALLED_APPS = [
     "courses.apps.LtiToolConfigApp",
     "courses.apps.CoursesConfig",
 ]
+# The demo LMS (an LTI platform to try the tool without Canvas or Moodle) is an app
+# of its own: its tables and its /demo/ routes exist only in demo mode.
+if env_bool("DATAGEN_DEMO_MODE", False):
+    INSTALLED_APPS.append("demo_lms.apps.DemoLmsConfig")
 
 MIDDLEWARE = [
     # Answers /healthz for loopback probes (the container's HEALTHCHECK) before

@@ -1,5 +1,6 @@
 """Top-level URLs: the admin, health, the job dashboard and the tool's pages."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,3 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("courses.urls")),
 ]
+if apps.is_installed("demo_lms"):  # demo mode only
+    urlpatterns.append(path("demo/", include("demo_lms.urls")))

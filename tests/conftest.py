@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 
 from tests.services import SERVICE_SKIP_PREFIX, in_ci
@@ -12,6 +15,54 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     jobs = "inline" if settings.JOBS_INLINE else "redis queues"
     return [f"datagen-lti: database={db} cache={cache} jobs={jobs} CI={in_ci()}"]
+
+
+# Redis databases of the pytest-xdist workers gw0, gw1, ...: not 0, the one REDIS_URL
+# usually names, nor 5 and 7, which tests/jobs and tests/views empty for themselves.
+XDIST_WORKER_REDIS_DBS = (1, 2, 3, 4, 6, 8, 9, 10)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker keeps its cache and job queues in a Redis database of its own.
+
+    A test that empties Redis, or a worker that takes jobs from a queue, then touches only
+    the work of its own process. PostgreSQL and SQLite test databases are already one per
+    worker (pytest-django adds the worker's name to the test database's name).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    from django.conf import settings
+
+    if not worker or not settings.REDIS_URL:
+        return
+    index = int(worker.removeprefix("gw"))
+    if index >= len(XDIST_WORKER_REDIS_DBS):
+        raise pytest.UsageError(
+            f"At most {len(XDIST_WORKER_REDIS_DBS)} xdist workers with REDIS_URL set (got {worker})."
+        )
+    url = urlunsplit(
+        urlsplit(settings.REDIS_URL)._replace(path=f"/{XDIST_WORKER_REDIS_DBS[index]}")
+    )
+    # Subprocesses (an rqworker, a held worker) read the environment; this process, the settings.
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    for queue in settings.RQ_QUEUES.values():  # django_rq holds this same dict: change it in place
+        queue["URL"] = url
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``slow`` means ``heavy``; tests that need a service share one xdist worker.
+
+    Some service tests empty fixed Redis databases of their own, so they run one after
+    another (``--dist loadgroup``), while the rest spread over the other workers.
+    """
+    xdist = config.pluginmanager.hasplugin("xdist")
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("heavy"):
+            item.add_marker(pytest.mark.heavy)
+        if xdist and item.get_closest_marker("services"):
+            item.add_marker(pytest.mark.xdist_group("services"))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
@@ -39,3 +41,9 @@ def tool_urls(request: HttpRequest | None = None) -> dict[str, str]:
         "canvas_json": absolute("courses:lti_canvas_json", request),
         "register": absolute("courses:lti_register", request),
     }
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs share scheme and host (with port), the host compared without case."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())

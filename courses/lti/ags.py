@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 
-from courses.lti.deep_linking import LINEITEM_TAG
+from courses.jobs import job_enqueue_once
+from courses.lti.claims import LINEITEM_TAG
 from courses.lti.errors import GradePassbackError
 from courses.lti.services import PlatformServiceClient, ServiceError
 from courses.models import Assignment, GradePassbackAttempt, JobRun, Submission
@@ -244,8 +245,6 @@ def _attempt_record(
 
 def submission_passback_request(*, submission: Submission, force: bool = False) -> JobRun | None:
     """Queue the score of a graded submission for the LMS; None when nothing is to be sent."""
-    from courses.jobs import job_enqueue_once
-
     assignment = submission.assignment
     if not (assignment.lineitem_url or assignment.course.lineitems_url):
         if submission.passback_status != Submission.Passback.NOT_NEEDED:

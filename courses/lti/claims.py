@@ -4,6 +4,10 @@ pylti1p3 checks the signature, issuer, audience, nonce and deployment, but not
 the shapes of the claims the tool reads: a roles claim that is a number, a
 context that is a string or an id of a thousand characters reach the tool as
 sent. Each is refused here with a page naming the claim, before anything is stored.
+
+The claim URLs and the constants the LTI modules share (points, the custom parameter
+and the line-item tag of a placed assignment) live here, so those modules need not
+import one another for them.
 """
 
 from __future__ import annotations
@@ -37,7 +41,12 @@ MAX_EMAIL_LENGTH = 254
 MAX_URL_LENGTH = 1024  # the URLFields of courses and assignments
 # Assignment.points is max_digits=7, decimal_places=2.
 MAX_POINTS = Decimal("99999.99")
+DEFAULT_POINTS = Decimal("100")
 CENT = Decimal("0.01")
+# The custom parameter of a deep link that names the assignment it places.
+ASSIGNMENT_UUID_PARAM = "assignment_uuid"
+# The tag of the gradebook columns (AGS line items) the tool creates.
+LINEITEM_TAG = "datagen"
 _UNSAFE_URL_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 MALFORMED_TITLE = "The LMS sent a malformed launch"

@@ -15,14 +15,18 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from courses.lti.addresses import absolute
-from courses.lti.claims import MAX_POINTS, points_from
+from courses.lti.claims import (
+    ASSIGNMENT_UUID_PARAM,
+    DEFAULT_POINTS,
+    LINEITEM_TAG,
+    MAX_POINTS,
+    points_from,
+)
 from courses.lti.errors import LaunchError
-from courses.lti.launch import ASSIGNMENT_UUID_PARAM, DEFAULT_POINTS
 from courses.lti.tool import platform_registration
 from courses.models import Assignment, Course
 
 SESSION_KEY = "lti_deep_links"
-LINEITEM_TAG = "datagen"
 
 
 def deep_link_remember(request: HttpRequest, *, launch_id: str, deep_link: dict[str, Any]) -> None:

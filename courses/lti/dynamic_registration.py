@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.http import HttpRequest
 
-from courses.lti.addresses import absolute, tool_urls
+from courses.lti.addresses import absolute, same_origin, tool_urls
 from courses.lti.canvas import PRIVACY_LEVEL, TOOL_DESCRIPTION, TOOL_SCOPES, TOOL_TITLE
 from courses.lti.errors import RegistrationError
 from courses.lti.invites import registration_invite_check, registration_invite_redeem
@@ -111,7 +111,7 @@ def openid_configuration_fetch(*, url: str, registration_token: str = "") -> dic
     if missing:
         raise _fail(f"The platform's configuration lacks {', '.join(missing)}.", issuer=issuer)
     # The spec: the configuration URL must belong to the issuer it describes.
-    if not _same_origin(url, issuer):
+    if not same_origin(url, issuer):
         raise _fail(
             "The platform's configuration names an issuer on another host than the "
             "configuration URL's.",
@@ -124,11 +124,6 @@ def openid_configuration_fetch(*, url: str, registration_token: str = "") -> dic
         except OutboundError as exc:
             raise _fail(exc.message, issuer=issuer, detail=exc.detail) from exc
     return config
-
-
-def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
 
 
 def tool_registration_document(*, request: HttpRequest, platform: dict[str, Any]) -> dict[str, Any]:

@@ -6,9 +6,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
@@ -20,9 +18,12 @@ from django.utils import timezone
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 from pylti1p3.exception import LtiException, OIDCException
 
+from courses.jobs import job_enqueue_once
 from courses.lti.access import LaunchContext
-from courses.lti.addresses import absolute, base_url
+from courses.lti.addresses import absolute, base_url, same_origin
 from courses.lti.claims import (
+    ASSIGNMENT_UUID_PARAM,
+    DEFAULT_POINTS,
     DEPLOYMENT_ID,
     MALFORMED_HINT,
     MALFORMED_TITLE,
@@ -39,8 +40,6 @@ from courses.models import Assignment, Course, Enrollment, Learner, PlatformRegi
 
 logger = logging.getLogger("courses.lti")
 
-DEFAULT_POINTS = Decimal("100")
-ASSIGNMENT_UUID_PARAM = "assignment_uuid"
 ROSTER_REFRESH_SECONDS = 15 * 60
 
 
@@ -71,7 +70,7 @@ def login_redirect(*, request: HttpRequest):
             client_id=client_id,
         )
     target = params.get("target_link_uri", "")
-    if target and not _same_origin(target, base_url(request)):
+    if target and not same_origin(target, base_url(request)):
         raise LaunchError(
             f"The LMS asked to open {target}, but this tool answers at {base_url(request)}.",
             title="The launch is for another address",
@@ -92,11 +91,6 @@ def login_redirect(*, request: HttpRequest):
         if not isinstance(exc, LtiException | OIDCException):
             logger.exception("Unexpected failure during OIDC login initiation")
         raise launch_error_from(exc, issuer=issuer, client_id=client_id) from exc
-
-
-def _same_origin(url: str, base: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base)
-    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
 
 
 # --- Launch -------------------------------------------------------------------------
@@ -254,8 +248,6 @@ def roster_refresh_soon(*, course: Course) -> None:
     """
     if not course.nrps_url:
         return
-    from courses.jobs import job_enqueue_once
-
     identity = f"{course.registration.issuer}|{course.registration.client_id}|{course.context_id}"
     key = "lti-roster-refresh:" + hashlib.sha256(identity.encode()).hexdigest()
     if cache.add(key, True, timeout=ROSTER_REFRESH_SECONDS):

@@ -3,14 +3,14 @@
 pylti1p3's ``ServiceConnector`` keeps tokens per instance only (a job would ask
 for a new token on every run) and lowercases ``Link`` headers, which breaks
 next-page URLs that carry upper-case characters. This client keeps tokens in the
-shared cache until they expire and parses ``Link`` headers as RFC 8288 says.
+shared cache until they expire and reads ``Link`` headers with requests, which keeps
+their URLs as sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,7 +27,6 @@ HTTP_TIMEOUT = 20
 USER_AGENT = "datagen-lti"
 # Renew a token this many seconds before the platform says it expires.
 TOKEN_EXPIRY_MARGIN = 60
-_LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 
 
 RETRYABLE_STATUSES = {401, 408, 425, 429}
@@ -57,15 +56,9 @@ class ServiceResponse:
     next_url: str | None
 
 
-def next_link(link_header: str) -> str | None:
-    """The ``rel="next"`` URL of a Link header, with its case kept."""
-    for match in _LINK_RE.finditer(link_header or ""):
-        url, params = match.group(1), match.group(2)
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
-                return url
-    return None
+def next_link(response: requests.Response) -> str | None:
+    """The ``rel="next"`` URL of a response's Link header, with its case kept."""
+    return response.links.get("next", {}).get("url")
 
 
 class PlatformServiceClient:
@@ -178,5 +171,5 @@ class PlatformServiceClient:
         return ServiceResponse(
             status=response.status_code,
             body=body,
-            next_url=next_link(response.headers.get("Link", "")),
+            next_url=next_link(response),
         )

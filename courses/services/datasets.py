@@ -31,8 +31,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from courses.jobs import job_enqueue_once, job_latest
 from courses.models import Assignment, IssuedDataset, Learner, SpecVersion
-from courses.selectors import FORMAT_LABELS
 from courses.services.answer_keys import answer_key_for, tables_load, tables_store
 from courses.services.variants import generate_for, learner_seed_key, spec_limits
 from datagen_lti.export import ExportError, write_issue_files
@@ -48,6 +48,16 @@ from datagen_lti.synth.schema_build import build_schema
 logger = logging.getLogger(__name__)
 
 BUNDLE = "bundle"
+FORMAT_LABELS = {
+    "xlsx": "Excel workbook (.xlsx)",
+    "csv": "CSV",
+    "parquet": "Parquet",
+    "sql:postgres": "SQL script for PostgreSQL",
+    "sql:mysql": "SQL script for MySQL / MariaDB",
+    "sql:sqlite": "SQL script for SQLite",
+    "sql:sqlserver": "SQL script for SQL Server",
+    "sqlite": "SQLite database file",
+}
 HASH_CHUNK = 1 << 20
 Progress = Callable[[float, str], None]
 
@@ -410,8 +420,6 @@ def dataset_file(*, issued: IssuedDataset, fmt: str, retry: bool = False) -> Dat
         logger.error(
             "Stored %s of issued dataset %s is missing or differs from its record", fmt, issued.pk
         )
-    from courses.jobs import job_enqueue_once, job_latest  # jobs call into this module
-
     arguments = {"issued_dataset_id": issued.pk}
     latest = job_latest(kind="dataset_files", arguments=arguments)
     if latest is not None and latest.status == latest.Status.FAILED and not retry:

@@ -16,6 +16,7 @@ import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
 
+from courses.jobs import job_enqueue_once
 from courses.lti.ags import submission_passback_request
 from courses.models import Assignment, Enrollment, IssuedDataset, JobRun, Learner, Submission
 from courses.services.answer_keys import (
@@ -169,8 +170,6 @@ def submission_create(
         )
         submission.full_clean()
         submission.save()
-        from courses.jobs import job_enqueue_once  # jobs register handlers that call this module
-
         job_enqueue_once(kind="submission_grade", arguments={"submission_id": submission.pk})
     return submission
 

@@ -13,9 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
-from courses.selectors import FORMAT_LABELS
 from courses.services.answer_keys import version_questions
-from courses.services.datasets import format_limit_reason
+from courses.services.datasets import FORMAT_LABELS, format_limit_reason
 from courses.services.questions import QuestionsError, questions_save, sample_keys
 from courses.services.variants import (
     PREVIEW_LEARNERS,

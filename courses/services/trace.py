@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from courses.models import Assignment, IssuedDataset, Learner
-from courses.selectors import FORMAT_LABELS
-from courses.services.datasets import BUNDLE, DatasetIntegrityError
+from courses.services.datasets import BUNDLE, FORMAT_LABELS, DatasetIntegrityError
 from courses.services.grading import issued_tables
 from datagen_lti.export.naming import table_file_stem
 from datagen_lti.grading.trace import aligned_columns, match_score, row_fingerprints

@@ -8,9 +8,9 @@ from django.shortcuts import render
 
 from courses.lti.errors import render_lti_error
 from courses.models import IssuedDataset, JobRun
-from courses.selectors import FORMAT_LABELS
 from courses.services.datasets import (
     BUNDLE,
+    FORMAT_LABELS,
     DatasetFilePending,
     DatasetFormatUnavailable,
     DatasetIntegrityError,

@@ -30,10 +30,10 @@ from datagen_lti.synth.gen_relations import (
 from datagen_lti.synth.gen_text import generate_text
 from datagen_lti.synth.gen_time import epoch_days, generate_date, generate_timestamp
 from datagen_lti.synth.plan import column_order, scaled_rows, table_order
+from datagen_lti.synth.ranges import int_bounds
 from datagen_lti.synth.schema import DatasetSchema
 from datagen_lti.synth.seeding import Streams
 from datagen_lti.synth.spec import OrderConstraint, Spec, TableSpec, UniqueConstraint
-from datagen_lti.synth.validation import int_bounds
 
 # Rows per chunk. Part of the random-stream layout: changing it changes generated values,
 # so it is fixed for an engine version (bump ENGINE_VERSION with it).

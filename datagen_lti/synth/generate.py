@@ -10,7 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from datagen_lti.synth.checks import CheckReport, CheckTimeLimitReached, run_checks
+from datagen_lti.synth.check_report import CheckReport, CheckTimeLimitReached
+from datagen_lti.synth.check_run import run_checks
 from datagen_lti.synth.context import Store, TablePlan
 from datagen_lti.synth.engine import (
     Progress,
@@ -247,7 +248,8 @@ def _problem_path(problem: str) -> str:
 def _apply_flaws(spec: Spec, tables: dict[str, pa.Table], schema: DatasetSchema, streams):
     if not spec.flaws:
         return tables, schema, None
-    from datagen_lti.synth.flaws import adjust_schema, apply_flaws
+    from datagen_lti.synth.flaw_apply import apply_flaws
+    from datagen_lti.synth.flaw_schema import adjust_schema
 
     tables, manifest = apply_flaws(
         spec.flaws, dict(tables), rng_for=lambda name: streams.rng("@flaws", name), schema=schema

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable
+from graphlib import CycleError, TopologicalSorter
 
 from datagen_lti.synth.errors import SpecError
 from datagen_lti.synth.spec import OrderConstraint, Spec, TableSpec
@@ -14,27 +16,27 @@ def _dependency_order(
     needs: Callable[[str], Iterable[str]],
     cycle_error: Callable[[list[str], list[str]], SpecError],
 ) -> list[str]:
-    """Depth-first order with every node after what it needs.
+    """Every node after what it needs; of the nodes ready together, the earliest listed first.
 
-    A cycle raises ``cycle_error(cycle, trail)``: the nodes of the cycle (first
-    repeated at the end) and the path walked to reach it.
+    A cycle raises ``cycle_error(cycle, trail)``: the nodes of the cycle, each
+    needing the next (the first repeated at the end), and the path to its last step.
     """
+    listed = list(names)
+    rank = {name: i for i, name in enumerate(listed)}
+    sorter = TopologicalSorter({name: list(needs(name)) for name in listed})
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        cycle = list(reversed(exc.args[1]))  # graphlib lists each node before what needs it
+        raise cycle_error(cycle, cycle[:-1]) from None
     order: list[str] = []
-    state: dict[str, int] = {}  # 1 while visiting, 2 once placed
-
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            raise cycle_error(trail[trail.index(name) :] + [name], trail)
-        state[name] = 1
-        for needed in needs(name):
-            visit(needed, [*trail, name])
-        state[name] = 2
+    ready: list[tuple[int, str]] = []
+    while sorter.is_active():
+        for name in sorter.get_ready():
+            heapq.heappush(ready, (rank.get(name, len(rank)), name))
+        _, name = heapq.heappop(ready)
         order.append(name)
-
-    for name in names:
-        visit(name, [])
+        sorter.done(name)
     return order
 
 

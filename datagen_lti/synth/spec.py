@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from datagen_lti.synth.checks import Check
-from datagen_lti.synth.flaws import Flaw
+from datagen_lti.synth.check_models import Check
+from datagen_lti.synth.flaw_models import Flaw
 from datagen_lti.synth.spec_columns import IDENTIFIER, Closed, Column
 
 ComparisonOp = Literal["<", "<=", ">", ">=", "=", "!="]
@@ -121,19 +121,6 @@ class Spec(Closed):
     def sha256(self) -> str:
         """Hex sha256 of the canonical JSON: the identity of an approved spec."""
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
-
-    def to_sdv_metadata(self):
-        """Convert to an SDV ``Metadata`` (imports SDV, which takes seconds)."""
-        from datagen_lti.synth.sdv_metadata import spec_to_sdv_metadata
-
-        return spec_to_sdv_metadata(self)
-
-    @classmethod
-    def from_sdv_metadata(cls, metadata, *, title: str = "Imported dataset", rows: int = 100):
-        """Build a spec with plausible generators from an SDV ``Metadata``."""
-        from datagen_lti.synth.sdv_metadata import spec_from_sdv_metadata
-
-        return spec_from_sdv_metadata(metadata, title=title, rows=rows)
 
 
 def spec_json_schema(*, strict: bool = False) -> dict:

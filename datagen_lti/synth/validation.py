@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+from datagen_lti.synth.check_models import check_references
 from datagen_lti.synth.documents import check_document
 from datagen_lti.synth.errors import SpecError
-from datagen_lti.synth.expressions import ExpressionError, parse_expression
+from datagen_lti.synth.expressions import ExpressionError, infer_type, parse_expression
+from datagen_lti.synth.flaw_models import flaw_references
 from datagen_lti.synth.limits import DEFAULT_LIMITS, SpecLimits
 from datagen_lti.synth.plan import (
     column_order,
@@ -16,13 +18,11 @@ from datagen_lti.synth.plan import (
     parent_tables,
     table_order,
 )
+from datagen_lti.synth.ranges import int_bounds, practical_range
 from datagen_lti.synth.spec import OrderConstraint, Spec, TableSpec, UniqueConstraint
 
 NUMERIC = ("integer", "decimal", "float")
 MAX_DECIMAL_PRECISION = 18  # the spec's own limit on `precision`
-TAIL_DIGITS = 16  # practical_range leaves out a tail of chance 10**-TAIL_DIGITS per value
-TAIL_Z = 8.5  # a normal's tail beyond 8.5 sd: about 1e-17
-ZIPF_CAP = 1e12  # gen_numbers clips zipf draws here
 ORDERABLE = (*NUMERIC, "date", "timestamp")
 
 
@@ -272,41 +272,6 @@ def _validate_decimal_fits(column, path: str) -> None:
     )
 
 
-def practical_range(column) -> tuple[float, float]:
-    """The range an integer or decimal column's values lie in, but for a negligible tail.
-
-    Beyond it lies a value with a chance under 1e-16 per value (under 1e-9 across ten
-    million rows); ``min`` and ``max`` bound it exactly, as the generator clips to them.
-    """
-    from datagen_lti.synth.schema_build import numeric_bounds
-
-    try:
-        lo, hi = numeric_bounds(column)
-    except OverflowError:  # bounds near 1e308 overflow on the decimal grid: far too wide anyway
-        return -math.inf, math.inf
-    dist = column.distribution
-    tail_lo, tail_hi = -math.inf, math.inf
-    if dist.kind == "normal":
-        tail_lo, tail_hi = dist.mean - TAIL_Z * dist.sd, dist.mean + TAIL_Z * dist.sd
-    elif dist.kind == "lognormal":
-        tail_hi = dist.median * math.exp(min(TAIL_Z * dist.sigma, 700))
-    elif dist.kind == "exponential":
-        tail_hi = TAIL_DIGITS * math.log(10) * dist.mean
-    elif dist.kind == "poisson":
-        tail_hi = dist.mean + TAIL_Z * math.sqrt(dist.mean) + 40
-    elif dist.kind == "zipf":
-        tail_hi = min(ZIPF_CAP, 10.0 ** min(TAIL_DIGITS / (dist.a - 1), 300))
-    elif dist.kind == "pareto":
-        tail_hi = dist.minimum * 10.0 ** min(TAIL_DIGITS / dist.a, 300)
-    lo = tail_lo if lo is None else lo
-    hi = tail_hi if hi is None else hi
-    if column.min is not None:
-        lo, hi = max(lo, column.min), max(hi, column.min)
-    if column.max is not None:
-        lo, hi = min(lo, column.max), min(hi, column.max)
-    return lo, hi
-
-
 def _validate_fk(spec: Spec, table: TableSpec, column, path: str, names: set[str]) -> None:
     if column.references not in names:
         raise SpecError(
@@ -351,7 +316,7 @@ def _validate_derived(spec: Spec, table: TableSpec, column, path: str) -> None:
         if ref == column.name:
             raise SpecError(f"{path}.expression", "refers to itself", "use other columns")
     try:
-        result = expr.infer_type({k: expression_type(v) for k, v in types.items()})
+        result = infer_type(expr, {k: expression_type(v) for k, v in types.items()})
     except ExpressionError as exc:
         raise SpecError(f"{path}.expression", exc.message, _position_hint(exc)) from None
     compatible = {
@@ -467,26 +432,8 @@ def _unique_capacity(spec: Spec, table: TableSpec, column, path: str) -> int:
     raise SpecError(path, f"unique is not supported for {kind} columns", "drop `unique`")
 
 
-def int_bounds(column) -> tuple[int | None, int | None]:
-    """Inclusive integer range of a column, or None where unbounded."""
-    dist = column.distribution
-    lo = column.min
-    hi = column.max
-    if dist.kind == "uniform":
-        lo = dist.low if lo is None else max(lo, dist.low)
-        hi = dist.high if hi is None else min(hi, dist.high)
-    if dist.kind == "empirical":
-        return None, None
-    if lo is None or hi is None:
-        return None, None
-    return math.ceil(lo), math.floor(hi)
-
-
 def _validate_refs(spec: Spec, path: str, items) -> None:
     """Check that the tables and columns named by checks and flaws exist."""
-    from datagen_lti.synth.checks import check_references
-    from datagen_lti.synth.flaws import flaw_references
-
     names = {t.name for t in spec.tables}
     references = check_references if path == "checks" else flaw_references
     for i, item in enumerate(items):

@@ -8,17 +8,17 @@ from datagen_lti.export import FORMATS, ExportError, parse_formats, write_format
 from datagen_lti.export.atomic import atomic_path, prepare_out_dir
 
 
-def test_formats_are_the_documented_ones():
-    assert FORMATS == (
-        "xlsx",
-        "csv",
-        "parquet",
-        "sql:postgres",
-        "sql:mysql",
-        "sql:sqlite",
-        "sql:sqlserver",
-        "sqlite",
-    )
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_name_is_accepted_in_any_case(fmt):
+    assert parse_formats(fmt) == [fmt]
+    assert parse_formats([f" {fmt.upper()} "]) == [fmt]
+
+
+def test_each_format_has_one_label_for_the_pages_and_no_label_is_left_over():
+    from courses.selectors import FORMAT_LABELS
+
+    assert set(FORMAT_LABELS) == set(FORMATS)
+    assert len(set(FORMAT_LABELS.values())) == len(FORMATS)
 
 
 @pytest.mark.parametrize(
@@ -48,12 +48,50 @@ def test_no_format_is_an_error():
         parse_formats(" , ")
 
 
+def _sql_dialect(fmt: str):
+    from datagen_lti.export.sql_dialects import DIALECTS
+
+    return DIALECTS[fmt.removeprefix("sql:")]
+
+
+# What each format's writer puts on disk for the (several-table) shop dataset:
+# the file names' ending, how many files, and the bytes the file starts with.
+WRITTEN = {
+    "xlsx": (".xlsx", "one", b"PK\x03\x04"),
+    "csv": (".zip", "one", b"PK\x03\x04"),
+    "parquet": (".parquet", "per table", b"PAR1"),
+    "sql:postgres": (".postgres.sql", "one", None),
+    "sql:mysql": (".mysql.sql", "one", None),
+    "sql:sqlite": (".sqlite.sql", "one", None),
+    "sql:sqlserver": (".sqlserver.sql", "one", None),
+    "sqlite": (".sqlite", "one", b"SQLite format 3\x00"),
+}
+
+
+def test_every_format_has_an_expected_output():
+    assert set(WRITTEN) == set(FORMATS)
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_write_format_writes_loose_files(shop, tmp_path, fmt):
+    suffix, count, magic = WRITTEN[fmt]
     paths = write_format(shop, fmt, tmp_path)
-    assert paths and all(p.is_file() and p.stat().st_size > 0 for p in paths)
-    assert all(p.parent == tmp_path for p in paths)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
+    assert len(paths) == (len(shop.schema.tables) if count == "per table" else 1)
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    assert all(p.parent == tmp_path and p.name.endswith(suffix) for p in paths)
+    assert sorted(tmp_path.iterdir()) == sorted(paths)  # no temp leftovers
+    for path in paths:
+        if magic is not None:
+            assert path.read_bytes()[: len(magic)] == magic
+        else:
+            quoted = _sql_dialect(fmt).quote(shop.schema.tables[0].name)
+            assert f"CREATE TABLE {quoted}" in path.read_text(encoding="utf-8")
+
+
+def test_write_format_refuses_an_unknown_format_and_writes_nothing(shop, tmp_path):
+    with pytest.raises(ExportError, match="Unknown export format: json"):
+        write_format(shop, "json", tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_output_folder_that_cannot_be_created(tmp_path, shop):

@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import django_rq
 import pytest
 from django.db import connection
+from rq.utils import resolve_function_reference
 
 from courses.jobs import JOB_KINDS, job_enqueue_once, run_job
 from courses.models import JobRun
@@ -62,6 +65,52 @@ def test_a_failing_job_records_an_actionable_error(monkeypatch) -> None:
     assert job_run.status == JobRun.Status.FAILED
     assert "spec version 7 does not exist" in job_run.error
     assert job_run.finished_at is not None
+
+
+WORKER_IMPORT = """
+import sys
+
+import django
+
+django.setup()
+from rq.utils import import_attribute
+
+from courses.jobs import JOB_KINDS, run_job
+
+assert import_attribute(sys.argv[1]) is run_job
+print(" ".join(sorted(JOB_KINDS)))
+"""
+
+
+@pytest.mark.django_db
+def test_a_fresh_worker_imports_what_the_queue_records_and_knows_every_kind(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    enqueued = []
+
+    class Queue:
+        def enqueue(self, func, *args, **kwargs):
+            enqueued.append((func, args))
+            return SimpleNamespace(id=kwargs["job_id"])
+
+    settings.JOBS_INLINE = False
+    monkeypatch.setattr(django_rq, "get_queue", lambda name: Queue())
+    with django_capture_on_commit_callbacks(execute=True):
+        job_run = job_enqueue_once(kind="system_probe")
+    [(func, args)] = enqueued
+    assert args == (job_run.pk,)
+    _, func_name = resolve_function_reference(func)  # the dotted path RQ stores
+
+    worker = subprocess.run(
+        [sys.executable, "-c", WORKER_IMPORT, func_name],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "datagen_lti.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode == 0, f"{func_name}: {worker.stderr}"
+    assert worker.stdout.split() == sorted(JOB_KINDS)
 
 
 def _database_url_for_subprocess() -> str:

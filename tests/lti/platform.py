@@ -1,10 +1,12 @@
-"""A small LTI 1.3 platform for tests, built on the independent ``lti1p3platform`` package.
+"""A small LTI 1.3 platform for tests, on the demo LMS's platform core (``demo_lms.platform``).
 
 It runs its own HTTP server on loopback, so the tool talks to it over real HTTP:
 OIDC authorization (signs id_tokens with lti1p3platform), JWKS, OAuth2 token
 (lti1p3platform checks the tool's client assertion against the tool's JWKS URL),
 deep-linking return (lti1p3platform validates the tool's response), AGS line
-items and scores, NRPS memberships in pages, and dynamic registration.
+items and scores, NRPS memberships in pages, and dynamic registration. The
+protocol work is the demo LMS's; this module keeps its state in memory, serves it
+on its own port and lets tests forge launches and inject failures.
 
 ``fail_next`` makes the token or score endpoint answer an error for a number of
 calls before it recovers, as an LMS that is down or overloaded for a while does.
@@ -26,17 +28,38 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import jwt
-from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
-from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
-from lti1p3platform.oidc_login import OIDCLoginAbstract
-from lti1p3platform.registration import Registration
-from lti1p3platform.request import Request
 
 from courses.lti.keys import generate_rsa_pair
+from demo_lms import platform as core
+from demo_lms.platform import (
+    AGS_LINEITEM,
+    AGS_SCORE,
+    INSTRUCTOR,
+    LEARNER,
+    MEMBERSHIP,
+    NRPS_SCOPE,
+    CourseContext,
+    LaunchUser,
+    PlatformConf,
+    PlatformError,
+    PlatformIdentity,
+    RequestData,
+    ResourceLink,
+)
 
-MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-INSTRUCTOR = MEMBERSHIP + "Instructor"
-LEARNER = MEMBERSHIP + "Learner"
+# What the tests import from here; the role URIs are the shared core's.
+__all__ = [
+    "INSTRUCTOR",
+    "LEARNER",
+    "MEMBERSHIP",
+    "TOOL_CONFIGURATION",
+    "Message",
+    "TestPlatform",
+    "User",
+    "parse_form",
+    "query_of",
+    "with_query",
+]
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
 
@@ -58,6 +81,11 @@ class User:
             "https://purl.imsglobal.org/spec/lti/claim/roles": self.roles,
         }
 
+    def launch_user(self) -> LaunchUser:
+        return LaunchUser(
+            sub=self.sub, name=self.name, roles=self.roles, email=self.claims()["email"]
+        )
+
 
 @dataclass
 class Message:
@@ -69,57 +97,6 @@ class Message:
     title: str = "Week 3 dataset"
     custom: dict[str, str] = field(default_factory=dict)
     lineitem_id: str | None = None
-
-
-class _Conf(LTI1P3PlatformConfAbstract):
-    def init_platform_config(self, **kwargs: Any) -> None:
-        self.platform: TestPlatform = kwargs["platform"]
-
-    def get_registration_by_params(self, **kwargs: Any) -> Registration:
-        p = self.platform
-        return (
-            Registration()
-            .set_iss(p.issuer)
-            .set_client_id(p.client_id)
-            .set_deployment_id(p.deployment_id)
-            .set_oidc_login_url(f"{p.tool_base}/lti/login/")
-            .set_launch_url(f"{p.tool_base}/lti/launch/")
-            .set_deeplink_launch_url(f"{p.tool_base}/lti/launch/")
-            .set_tool_key_set_url(f"{p.tool_base}/lti/jwks/")
-            .set_platform_private_key(p.private_pem)
-            .set_platform_public_key(p.public_pem)
-        )
-
-
-class _WsgiRequest(Request):
-    def build_metadata(self, environ: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "method": environ["REQUEST_METHOD"],
-            "form_data": environ.get("form", {}),
-            "get_data": dict(parse_qsl(environ.get("QUERY_STRING", ""))),
-            "headers": {},
-            "content_type": environ.get("CONTENT_TYPE"),
-            "path": environ.get("PATH_INFO", ""),
-            "json": None,
-        }
-
-
-class _Login(OIDCLoginAbstract):
-    def set_lti_message_hint(self, **kwargs: Any) -> None:
-        self._lti_message_hint = kwargs["hint"]
-
-    def get_redirect(self, url: str) -> str:
-        return url
-
-
-class _Launch(LTIAdvantageMessageLaunchAbstract):
-    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
-        return (
-            f'<form method="post" action="{html.escape(launch_data["launch_url"])}">'
-            f'<input type="hidden" name="id_token" value="{html.escape(launch_data["id_token"])}">'
-            f'<input type="hidden" name="state" value="{html.escape(launch_data["state"])}">'
-            "</form>"
-        )
 
 
 @dataclass
@@ -180,17 +157,30 @@ class TestPlatform:
     # --- Registration data for the tool side ---------------------------------------
 
     @property
+    def identity(self) -> PlatformIdentity:
+        return PlatformIdentity(
+            issuer=self.issuer,
+            client_id=self.client_id,
+            deployment_id=self.deployment_id,
+            tool_base=self.tool_base,
+            private_pem=self.private_pem,
+            public_pem=self.public_pem,
+        )
+
+    @property
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [Registration.get_jwk(self.public_pem)]}
+        return self.identity.jwks
 
     @property
     def kid(self) -> str:
-        return Registration.get_jwk(self.public_pem)["kid"]
+        return self.jwks["keys"][0]["kid"]
 
-    def conf(self) -> _Conf:
-        conf = _Conf(platform=self)
-        conf.get_registration()
-        return conf
+    def conf(self) -> PlatformConf:
+        return core.platform_conf(self.identity)
+
+    @property
+    def course(self) -> CourseContext:
+        return CourseContext(**self.context)
 
     # --- Launch helpers --------------------------------------------------------------
 
@@ -201,9 +191,7 @@ class TestPlatform:
 
     def login_url(self, hint: str) -> str:
         """The tool's OIDC login URL with this platform's parameters (lti1p3platform builds it)."""
-        login = _Login(None, self.conf())
-        login.set_lti_message_hint(hint=hint)
-        return login.initiate_login(self.messages[hint].user.sub)
+        return core.login_url(self.conf(), user_sub=self.messages[hint].user.sub, message_hint=hint)
 
     def add_lineitem(self, **values: Any) -> dict[str, Any]:
         number = str(len(self.lineitems) + 1)
@@ -280,6 +268,8 @@ class TestPlatform:
             status, headers, payload = self._route(method, path, query, body, auth, environ)
         except PermissionError as exc:
             status, headers, payload = 401, {}, {"error": str(exc)}
+        except PlatformError as exc:
+            status, headers, payload = exc.status, {}, {"error": exc.message}
         if isinstance(payload, str):
             content, content_type = payload.encode(), "text/html; charset=utf-8"
         else:
@@ -295,14 +285,9 @@ class TestPlatform:
         return [content]
 
     def _bearer(self, auth: str, scope: str) -> None:
-        parts = auth.split()
-        if len(parts) != 2 or parts[0].lower() != "bearer":
-            raise PermissionError("missing bearer token")
-        if not self.conf().validate_token(parts[1], allowed_scopes=[scope]):
-            raise PermissionError("token lacks scope " + scope)
+        core.require_bearer(self.conf(), auth, [scope])
 
     def _route(self, method, path, query, body, auth, environ):
-        ags = "https://purl.imsglobal.org/spec/lti-ags/scope/"
         if path == "/jwks":
             return 200, {}, self.jwks
         if path == "/auth":
@@ -311,41 +296,39 @@ class TestPlatform:
             self.token_requests.append(environ.get("form", {}).get("scope", ""))
             if injected := self._received("token"):
                 return injected
-            try:
-                return 200, {}, dict(self.conf().get_access_token(environ.get("form", {})))
-            except Exception as exc:
-                return 400, {}, {"error": "invalid_client", "detail": str(exc)}
+            return 200, {}, core.access_token(self.conf(), environ.get("form", {}))
         if path == "/lineitems" and method == "GET":
-            self._bearer(auth, ags + "lineitem")
+            self._bearer(auth, AGS_LINEITEM)
             return 200, {}, list(self.lineitems.values())
         if path == "/lineitems" and method == "POST":
-            self._bearer(auth, ags + "lineitem")
-            return 201, {}, self.add_lineitem(**json.loads(body))
+            self._bearer(auth, AGS_LINEITEM)
+            data = core.json_object(body, "line item")
+            core.lineitem_from_json(data)
+            return 201, {}, self.add_lineitem(**data)
         match = re.fullmatch(r"/lineitems/(\d+)/scores", path)
         if match and method == "POST":
             if injected := self._received("scores"):
                 return injected
-            self._bearer(auth, ags + "score")
+            self._bearer(auth, AGS_SCORE)
             if match.group(1) not in self.lineitems:
                 return 404, {}, {"error": "no such line item"}
-            self.scores.append({"lineitem": match.group(1), **json.loads(body)})
+            data = core.json_object(body, "score")
+            core.score_from_json(data)
+            self.scores.append({"lineitem": match.group(1), **data})
             return 200, {}, {}
         if path == "/members":
-            self._bearer(
-                auth, "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-            )
-            page = int(query.get("page", 1))
-            size = self.members_page_size
-            chunk = self.members[(page - 1) * size : page * size]
-            headers = {}
-            if page * size < len(self.members):
+            self._bearer(auth, NRPS_SCOPE)
+            page, next_url = core.members_page(
+                self.members,
+                memberships_url=f"{self.base}/members",
+                context=self.course,
+                query=query,
+                default_limit=self.members_page_size,
                 # Mixed case on purpose: the next-page URL must survive as given.
-                headers["Link"] = f'<{self.base}/members?page={page + 1}&Token=AbC>; rel="next"'
-            return (
-                200,
-                headers,
-                {"id": f"{self.base}/members", "context": self.context, "members": chunk},
+                next_params={"Token": "AbC"},
             )
+            headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
+            return 200, headers, page
         if path == "/.well-known/openid-configuration":
             if auth != f"Bearer {self.registration_token}":
                 raise PermissionError("registration token required")
@@ -369,9 +352,8 @@ class TestPlatform:
                 },
             )
         if path == "/deep-link-return" and method == "POST":
-            conf = self.conf()
-            conf.set_accepted_deeplinking_types(["ltiResourceLink"])
-            self.deep_link_items.extend(conf.validate_deeplinking_resp(environ.get("form", {})))
+            token = environ.get("form", {}).get("JWT", "")
+            self.deep_link_items.extend(core.deep_link_items(self.conf(), token))
             return 200, {}, "<p>Thanks, the link was added.</p>"
         return 404, {}, {"error": f"no route {method} {path}"}
 
@@ -384,9 +366,9 @@ class TestPlatform:
             "registration_endpoint": f"{self.base}/register",
             "scopes_supported": [
                 "openid",
-                "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-                "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-                "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+                AGS_LINEITEM,
+                AGS_SCORE,
+                NRPS_SCOPE,
             ],
             "response_types_supported": ["id_token"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -405,37 +387,30 @@ class TestPlatform:
         message = self.messages.get(query.get("lti_message_hint", ""))
         if message is None or query.get("login_hint") != message.user.sub:
             return 400, {}, {"error": "unknown message or user"}
-        if query.get("redirect_uri") != f"{self.tool_base}/lti/launch/":
-            return 400, {}, {"error": "redirect_uri is not registered"}
-        launch = _Launch(_WsgiRequest(environ), self.conf())
-        user = message.user
-        launch.set_user_data(
-            user.sub,
-            user.roles,
-            full_name=user.name,
-            email_address=user.email or f"{user.sub}@platform.test",
-        )
-        given, _, family = user.name.partition(" ")
-        launch.set_extra_claims({"given_name": given, "family_name": family})
-        launch.set_launch_context_claim(
-            self.context["id"],
-            context_title=self.context["title"],
-            context_label=self.context["label"],
-        )
-        launch.set_nrps(f"{self.base}/members")
-        if message.kind == "deep_link":
-            launch.set_dl(f"{self.base}/deep-link-return", accept_types={"ltiResourceLink"})
-            launch.set_ags(lineitems_url=f"{self.base}/lineitems")
-        else:
-            launch.set_resource_link_claim(message.resource_link_id, title=message.title)
-            launch.set_custom_parameters_claim(message.custom)
-            launch.set_ags(
-                lineitems_url=f"{self.base}/lineitems",
-                lineitem_url=(
-                    f"{self.base}/lineitems/{message.lineitem_id}" if message.lineitem_id else None
-                ),
+        resource_link = None
+        if message.kind != "deep_link":
+            lineitem_url = (
+                f"{self.base}/lineitems/{message.lineitem_id}" if message.lineitem_id else None
             )
-        return 200, {}, launch.lti_launch()
+            resource_link = ResourceLink(
+                id=message.resource_link_id,
+                title=message.title,
+                custom=message.custom,
+                lineitem_url=lineitem_url,
+            )
+        page = core.launch_page(
+            self.conf(),
+            RequestData(method=environ["REQUEST_METHOD"], query=query, path="/auth"),
+            user=message.user.launch_user(),
+            context=self.course,
+            lineitems_url=f"{self.base}/lineitems",
+            memberships_url=f"{self.base}/members",
+            resource_link=resource_link,
+            deep_link_return_url=(
+                f"{self.base}/deep-link-return" if message.kind == "deep_link" else None
+            ),
+        )
+        return 200, {}, page
 
 
 def parse_form(page: str) -> tuple[str, dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from courses.lti.ags import submission_passback_request
 from courses.lti.nrps import course_roster_sync
-from courses.models import Assignment, Course, DemoScore, Enrollment, Learner
+from courses.models import Assignment, Course, Enrollment, Learner
+from demo_lms.models import Score
 from tests import factories
 from tests.lti.platform import parse_form
 
@@ -82,7 +84,7 @@ def test_demo_walkthrough(demo, browser, other_browser, settings):
         issued_dataset=issued, score=Decimal("7"), max_score=Decimal("10"), graded_at=timezone.now()
     )
     submission_passback_request(submission=submission)
-    score = DemoScore.objects.get()
+    score = Score.objects.get()
     assert (score.user_id, score.score_given, score.score_maximum) == ("demo-ada", 7.0, 10.0)
     gradebook = browser.get(f"{demo}/demo/gradebook/")
     assert "Churn" in gradebook.text and "Ada Lovelace" in gradebook.text
@@ -93,7 +95,7 @@ def test_only_the_instructor_may_add_the_tool(demo, browser):
     assert response.status_code == 403
 
 
-def test_demo_is_off_by_default(client, settings):
+def test_demo_views_refuse_when_demo_mode_is_switched_off(client, settings):
     settings.DATAGEN_DEMO_MODE = False
     for path in (
         "/demo/",
@@ -154,3 +156,106 @@ def test_demo_registration_cannot_launch_when_demo_mode_is_off(settings, live_se
     response = browser.post(action, fields)
     assert response.status_code == 403
     assert "demo LMS is off" in response.text
+
+
+# Outside the test suite the demo is an app installed only in demo mode: these run
+# the project's own settings in subprocesses, on a database of their own, in the
+# order `make setup` and `make run` use: migrate (demo mode off), then demo_setup
+# and the server in demo mode.
+PLAIN_MIGRATE = """
+import json, django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+def demo_tables():
+    return sorted(t for t in connection.introspection.table_names() if "demo" in t)
+
+call_command("migrate", "courses", "0006", verbosity=0)
+before = demo_tables()
+call_command("migrate", verbosity=0)
+client = Client(HTTP_HOST="localhost")
+print(json.dumps({
+    "before": before,
+    "after": demo_tables(),
+    "statuses": [client.get(path).status_code for path in ("/demo/", "/demo/jwks/")],
+}))
+"""
+DEMO_SETUP = """
+import json, django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
+
+def demo_tables():
+    return sorted(t for t in connection.introspection.table_names() if "demo" in t)
+
+before = demo_tables()
+call_command("demo_setup", base_url="http://localhost", verbosity=0)
+call_command("demo_setup", base_url="http://localhost", verbosity=0)
+from demo_lms.models import PlatformKey
+home = Client(HTTP_HOST="localhost").get("/demo/")
+print(json.dumps({
+    "before": before,
+    "after": demo_tables(),
+    "keys": PlatformKey.objects.count(),
+    "registrations": LtiTool.objects.filter(issuer="http://localhost/demo").count(),
+    "home": home.status_code,
+    "home_names_the_course": "Data Analysis 101" in home.content.decode(),
+}))
+"""
+
+
+def _project_python(script: str, tmp_path: Path, **extra: str) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATAGEN_", "DJANGO_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "datagen_lti.settings",
+            "DATAGEN_VAR_DIR": str(tmp_path),
+            "PYTHONWARNINGS": "ignore",
+            **extra,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_the_demo_exists_only_in_demo_mode_with_tables_of_its_own(tmp_path):
+    plain = _project_python(PLAIN_MIGRATE, tmp_path)
+    # The tables the demo once had in the tool's app go away on upgrade...
+    assert plain["before"] == [
+        "courses_demolineitem",
+        "courses_demoplacement",
+        "courses_demoplatformkey",
+        "courses_demoscore",
+    ]
+    # ...and without demo mode, migrate creates none and /demo/ is not routed.
+    assert plain["after"] == []
+    assert plain["statuses"] == [404, 404]
+
+    demo = _project_python(DEMO_SETUP, tmp_path, DATAGEN_DEMO_MODE="1")
+    assert demo["before"] == []
+    assert demo["after"] == [
+        "demo_lms_lineitem",
+        "demo_lms_placement",
+        "demo_lms_platformkey",
+        "demo_lms_score",
+    ]
+    assert (demo["keys"], demo["registrations"]) == (1, 1)  # run twice, made once
+    assert demo["home"] == 200 and demo["home_names_the_course"]

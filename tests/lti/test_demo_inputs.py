@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from courses.lti import demo
+from demo_lms import platform, services
+from demo_lms.models import Placement
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_authorize_with_a_placement_hint_that_is_not_an_id(demo_on, client, plac
         "/demo/auth/",
         {
             "login_hint": "demo-ada",
-            "client_id": demo.DEMO_CLIENT_ID,
+            "client_id": services.CLIENT_ID,
             "response_type": "id_token",
             "scope": "openid",
             "lti_message_hint": f"placement:{placement}",
@@ -60,9 +61,7 @@ def test_authorize_with_a_placement_hint_that_is_not_an_id(demo_on, client, plac
 
 
 def test_a_real_placement_still_plays(demo_on, client):
-    from courses.models import DemoPlacement
-
-    placement = DemoPlacement.objects.create(title="Week 1")
+    placement = Placement.objects.create(title="Week 1")
     response = client.get("/demo/play/", {"user": "ada", "placement": str(placement.pk)})
     assert response.status_code == 200
     assert f"placement={placement.pk}" in response.content.decode()
@@ -70,10 +69,19 @@ def test_a_real_placement_still_plays(demo_on, client):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("12", 12), ("abc", None), ("²", None), ("0", None), ("2147483648", None), (None, None)],
+    [
+        ("12", 12),
+        ("2147483648", 2147483648),
+        ("999999999999999999", 999999999999999999),
+        ("1000000000000000000", None),
+        ("abc", None),
+        ("²", None),
+        ("0", None),
+        (None, None),
+    ],
 )
 def test_placement_id_from(value, expected):
-    assert demo.placement_id_from(value) == expected
+    assert services.placement_id_from(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -81,4 +89,4 @@ def test_placement_id_from(value, expected):
     [(1, 1.0), ("2.5", 2.5), ("nan", None), (float("inf"), None), ("1e999", None), (True, None)],
 )
 def test_scores_are_finite_numbers(value, expected):
-    assert demo._float(value) == expected
+    assert platform.finite_number(value) == expected

@@ -38,7 +38,7 @@ from tests.lti.inprocess import (
 )
 from tests.lti.platform import INSTRUCTOR, LEARNER, MEMBERSHIP, Message, TestPlatform, User
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 

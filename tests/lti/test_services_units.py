@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from django.test import RequestFactory
 
 from courses.lti.ags import scores_url
@@ -24,7 +25,9 @@ from courses.lti.services import next_link
     ],
 )
 def test_next_link(header, expected):
-    assert next_link(header) == expected
+    response = requests.Response()
+    response.headers["Link"] = header
+    assert next_link(response) == expected
 
 
 def test_scores_url_keeps_moodle_query():

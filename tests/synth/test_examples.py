@@ -1,4 +1,7 @@
-"""The example specs: every objective check passes for 100 different learners."""
+"""The example specs: every objective check passes for 100 different learners.
+
+The per-change suite tries the first 20 learners; the heavy stage all 100.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datagen_lti.synth.integrity import integrity_problems
 from tests.synth.conftest import EXAMPLE_SPECS, seed_for
 
 LEARNERS = 100
+QUICK_LEARNERS = 20
 
 
 def test_there_are_at_least_six_examples_each_with_checks():
@@ -21,10 +25,15 @@ def test_there_are_at_least_six_examples_each_with_checks():
         assert path.read_text().lstrip().startswith("#"), f"{path.name} starts with a comment"
 
 
+@pytest.mark.parametrize(
+    "learners",
+    [QUICK_LEARNERS, pytest.param(LEARNERS, marks=pytest.mark.heavy)],
+    ids=["quick", "all"],
+)
 @pytest.mark.parametrize("path", EXAMPLE_SPECS, ids=lambda p: p.stem)
-def test_every_check_passes_for_every_learner(path):
+def test_every_check_passes_for_every_learner(path, learners):
     spec = load_spec_file(path)
-    for i in range(LEARNERS):
+    for i in range(learners):
         data = generate(spec, seed=seed_for(f"learner-{i}"))
         failed = [r.label + ": " + r.message for r in data.check_report.results if not r.passed]
         assert not failed, (path.stem, i, failed)

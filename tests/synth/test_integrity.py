@@ -9,6 +9,7 @@ import pytest
 
 from datagen_lti.synth import generate, load_spec_file
 from datagen_lti.synth.integrity import integrity_problems
+from datagen_lti.synth.sdv_metadata import spec_to_sdv_metadata
 from tests.synth.conftest import EXAMPLES, seed_for
 
 CLEAN = ["retail", "university", "hr_hierarchy", "hospital"]
@@ -40,12 +41,13 @@ def test_checker_detects_broken_keys_and_ranges():
     assert any("unit_price" in p for p in integrity_problems(schema, data.tables))
 
 
+@pytest.mark.heavy  # imports torch through SDV: tens of seconds
 @pytest.mark.parametrize("name", CLEAN)
 def test_sdv_validates_generated_data(name):
     pytest.importorskip("sdv")
     spec = load_spec_file(EXAMPLES / f"{name}.yaml")
     data = generate(spec, seed=seed_for("sdv"))
-    metadata = spec.to_sdv_metadata()
+    metadata = spec_to_sdv_metadata(spec)
     metadata.validate()
     frames = {n: t.to_pandas(date_as_object=False) for n, t in data.tables.items()}
     metadata.validate_data(frames)

@@ -7,13 +7,13 @@ import json
 import pytest
 
 from datagen_lti.synth import (
-    Spec,
     SpecError,
     SpecLimits,
     load_spec,
     load_spec_file,
     spec_json_schema,
 )
+from datagen_lti.synth.sdv_metadata import spec_from_sdv_metadata, spec_to_sdv_metadata
 from tests.synth.conftest import EXAMPLES
 
 MINIMAL = """
@@ -242,10 +242,10 @@ def test_check_naming_unknown_table():
 
 def test_sdv_metadata_round_trip():
     spec = load_spec_file(EXAMPLES / "retail.yaml")
-    metadata = spec.to_sdv_metadata()
-    back = Spec.from_sdv_metadata(metadata, title="Imported")
+    metadata = spec_to_sdv_metadata(spec)
+    back = spec_from_sdv_metadata(metadata, title="Imported")
     assert [t.name for t in back.tables] == [t.name for t in spec.tables]
-    assert back.to_sdv_metadata().to_dict() == metadata.to_dict()
+    assert spec_to_sdv_metadata(back).to_dict() == metadata.to_dict()
 
 
 def _objects(node):

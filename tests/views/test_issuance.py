@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
-from courses import jobs
+from courses.jobs import runner
 from courses.models import Enrollment, IssuedDataset, JobRun
 from courses.services import datasets as datasets_service
 from courses.services import variants
@@ -238,7 +238,7 @@ def test_a_download_shows_progress_while_a_worker_writes_the_file(
     learner = learner_in(assignment)
     issued = dataset_issue(assignment=assignment, learner=learner)
     default_storage.delete(issued.file_checksums["csv"]["path"])
-    monkeypatch.setattr(jobs, "_dispatch", lambda job_run_id: None)  # a worker's queue
+    monkeypatch.setattr(runner, "_dispatch", lambda job_run_id: None)  # a worker's queue
     client = Client()
     launch_as(client, learner=learner, assignment=assignment, role="learner")
     url = reverse("courses:learner_download", args=[assignment.uuid, "csv"])
@@ -250,7 +250,7 @@ def test_a_download_shows_progress_while_a_worker_writes_the_file(
     assert status.json()["status"] == "requested"
     assert client.get(url).status_code == 202
     assert JobRun.objects.filter(kind="dataset_files").count() == 1  # asked twice, one job
-    jobs.run_job(job.pk)
+    runner.run_job(job.pk)
     response = client.get(url)
     assert response.status_code == 200
     data = b"".join(response.streaming_content)
@@ -261,8 +261,8 @@ def test_a_download_shows_progress_while_a_worker_writes_the_file(
 def test_another_learner_cannot_follow_someone_elses_file_job(assignment, approved, monkeypatch):
     owner = learner_in(assignment)
     issued = dataset_issue(assignment=assignment, learner=owner)
-    monkeypatch.setattr(jobs, "_dispatch", lambda job_run_id: None)
-    job = jobs.job_enqueue_once(kind="dataset_files", arguments={"issued_dataset_id": issued.pk})
+    monkeypatch.setattr(runner, "_dispatch", lambda job_run_id: None)
+    job = runner.job_enqueue_once(kind="dataset_files", arguments={"issued_dataset_id": issued.pk})
     other = learner_in(assignment, name="Bo")
     client = Client()
     launch_as(client, learner=other, assignment=assignment, role="learner")
@@ -304,20 +304,20 @@ def test_formats_offered_after_issuance_are_written_in_the_background(assignment
 
 
 def test_asking_twice_for_the_same_work_gives_one_job(monkeypatch):
-    monkeypatch.setattr(jobs, "_dispatch", lambda job_run_id: None)
-    first = jobs.job_enqueue_once(kind="system_probe", arguments={"a": 1, "b": 2})
-    second = jobs.job_enqueue_once(kind="system_probe", arguments={"b": 2, "a": 1})
+    monkeypatch.setattr(runner, "_dispatch", lambda job_run_id: None)
+    first = runner.job_enqueue_once(kind="system_probe", arguments={"a": 1, "b": 2})
+    second = runner.job_enqueue_once(kind="system_probe", arguments={"b": 2, "a": 1})
     assert first.pk == second.pk
-    other = jobs.job_enqueue_once(kind="system_probe", arguments={"a": 2, "b": 2})
+    other = runner.job_enqueue_once(kind="system_probe", arguments={"a": 2, "b": 2})
     assert other.pk != first.pk
     JobRun.objects.filter(pk=first.pk).update(status=JobRun.Status.SUCCEEDED)
-    again = jobs.job_enqueue_once(kind="system_probe", arguments={"a": 1, "b": 2})
+    again = runner.job_enqueue_once(kind="system_probe", arguments={"a": 1, "b": 2})
     assert again.pk != first.pk
-    assert jobs.job_latest(kind="system_probe", arguments={"a": 1, "b": 2}).pk == again.pk
+    assert runner.job_latest(kind="system_probe", arguments={"a": 1, "b": 2}).pk == again.pk
 
 
 def test_the_database_refuses_a_second_active_job_for_the_same_work():
-    key = jobs.job_key("system_probe", {})
+    key = runner.job_key("system_probe", {})
     JobRun.objects.create(kind="system_probe", dedup_key=key)
     with pytest.raises(IntegrityError), transaction.atomic():
         JobRun.objects.create(kind="system_probe", dedup_key=key, status="started")
@@ -325,8 +325,8 @@ def test_the_database_refuses_a_second_active_job_for_the_same_work():
 
 
 def test_a_request_that_loses_the_race_gets_the_winners_job(monkeypatch):
-    monkeypatch.setattr(jobs, "_dispatch", lambda job_run_id: None)
-    key = jobs.job_key("system_probe", {"n": 1})
+    monkeypatch.setattr(runner, "_dispatch", lambda job_run_id: None)
+    key = runner.job_key("system_probe", {"n": 1})
     winner = None
     seen = []
 
@@ -341,18 +341,18 @@ def test_a_request_that_loses_the_race_gets_the_winners_job(monkeypatch):
         return queryset
 
     monkeypatch.setattr(JobRun.objects, "filter", racing_filter)
-    job = jobs.job_enqueue_once(kind="system_probe", arguments={"n": 1})
+    job = runner.job_enqueue_once(kind="system_probe", arguments={"n": 1})
     assert winner is not None and job.pk == winner.pk
 
 
 def test_a_retried_failed_run_yields_to_a_newer_active_job(monkeypatch):
-    monkeypatch.setattr(jobs, "_dispatch", lambda job_run_id: None)
-    old = jobs.job_enqueue_once(kind="system_probe", arguments={})
+    monkeypatch.setattr(runner, "_dispatch", lambda job_run_id: None)
+    old = runner.job_enqueue_once(kind="system_probe", arguments={})
     JobRun.objects.filter(pk=old.pk).update(status=JobRun.Status.FAILED)
-    new = jobs.job_enqueue_once(kind="system_probe", arguments={})
-    jobs.run_job(old.pk)  # a worker retrying the failed one
+    new = runner.job_enqueue_once(kind="system_probe", arguments={})
+    runner.run_job(old.pk)  # a worker retrying the failed one
     assert JobRun.objects.get(pk=old.pk).status == JobRun.Status.FAILED
-    jobs.run_job(new.pk)
+    runner.run_job(new.pk)
     assert JobRun.objects.get(pk=new.pk).status == JobRun.Status.SUCCEEDED
 
 
@@ -384,9 +384,9 @@ def test_prepare_datasets_for_everyone(assignment, approved, instructor):
 
 def test_preparation_reports_failures_and_running_work(assignment, approved, monkeypatch):
     learners = [learner_in(assignment, name=f"L{i}") for i in range(3)]
-    monkeypatch.setattr(jobs, "_dispatch", lambda job_run_id: None)
+    monkeypatch.setattr(runner, "_dispatch", lambda job_run_id: None)
     for learner in learners:
-        jobs.job_enqueue_once(
+        runner.job_enqueue_once(
             kind="dataset_issue",
             arguments={"assignment_id": assignment.pk, "learner_id": learner.pk},
         )

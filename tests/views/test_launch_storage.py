@@ -36,6 +36,9 @@ from tests.services import require_redis
 ROOT = Path(__file__).resolve().parents[2]
 SEQUENTIAL_LAUNCHES = 400
 BURST_LAUNCHES = 100
+# Per change, a smaller burst: with the pending logins still past Django's default
+# MAX_ENTRIES of 300, so a cull of live entries still shows.
+QUICK_BURST_LAUNCHES = 30
 PENDING_LOGINS = 200
 BURST_WORKERS = 10
 BURST_DEADLINE_SECONDS = 240
@@ -150,7 +153,11 @@ def launch_cache(request) -> None:
     request.getfixturevalue("embedded_cache" if request.param == "embedded" else "redis_cache")
 
 
+@pytest.mark.parametrize(
+    "launches", [QUICK_BURST_LAUNCHES, pytest.param(BURST_LAUNCHES, marks=pytest.mark.heavy)]
+)
 def test_a_burst_of_concurrent_launches_refuses_no_genuine_one(
+    launches: int,
     launch_cache,
     registered,  # noqa: F811 - the LTI tests' fixture, imported above
     make_browser,  # noqa: F811
@@ -177,12 +184,12 @@ def test_a_burst_of_concurrent_launches_refuses_no_genuine_one(
         return n, f"HTTP {answer.status_code}: {answer.text[:300]}"
 
     with ThreadPoolExecutor(max_workers=BURST_WORKERS) as pool:
-        futures = [pool.submit(launch, n) for n in range(BURST_LAUNCHES)]
+        futures = [pool.submit(launch, n) for n in range(launches)]
         outcomes = [f.result() for f in as_completed(futures, timeout=BURST_DEADLINE_SECONDS)]
 
     refused = {n: why for n, why in outcomes if why}
-    assert refused == {}, f"{len(refused)} of {BURST_LAUNCHES} refused: {list(refused.items())[:3]}"
-    assert course.enrollments.count() == BURST_LAUNCHES
+    assert refused == {}, f"{len(refused)} of {launches} refused: {list(refused.items())[:3]}"
+    assert course.enrollments.count() == launches
     pending = [
         n
         for n in range(PENDING_LOGINS)

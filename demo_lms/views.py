@@ -1,4 +1,4 @@
-"""The demo LMS's pages and endpoints; all of them 404 unless DATAGEN_DEMO_MODE is on."""
+"""The demo LMS's pages and endpoints, under /demo/ (routed only when the app is installed)."""
 
 from __future__ import annotations
 
@@ -14,25 +14,35 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from courses.lti import demo
 from courses.lti.addresses import base_url
-from courses.models import DemoPlacement
+from demo_lms import services
+from demo_lms.models import LineItem, Placement
+from demo_lms.platform import (
+    AGS_LINEITEM,
+    AGS_LINEITEM_READONLY,
+    AGS_SCORE,
+    NRPS_SCOPE,
+    PlatformError,
+)
 
-logger = logging.getLogger("courses.lti.demo")
+logger = logging.getLogger("demo_lms")
+SERVICE_PATHS = ("/demo/token/", "/demo/lineitems/", "/demo/memberships/")
 
 
 def demo_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """404 unless demo mode is on; demo errors become a page (or JSON for services)."""
+    """404 unless demo mode is on; refusals become a page (or JSON for services)."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # The app is installed only in demo mode; this also covers a settings
+        # change at run time (the tests switch demo mode per test).
         if not settings.DATAGEN_DEMO_MODE:
             raise Http404("The demo LMS is off.")
         try:
             return view(request, *args, **kwargs)
-        except demo.DemoError as exc:
+        except PlatformError as exc:
             logger.warning("Demo LMS refused %s: %s", request.path, exc.message)
-            if request.path.startswith(("/demo/token/", "/demo/lineitems/", "/demo/memberships/")):
+            if request.path.startswith(SERVICE_PATHS):
                 return JsonResponse({"error": exc.message}, status=exc.status)
             return render(
                 request,
@@ -51,28 +61,36 @@ def demo_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 def _ensure_registered(request: HttpRequest) -> None:
     # The demo registers itself for whatever address it is opened at, so that
     # `runserver 0.0.0.0:8080` works as well as the default 127.0.0.1:8000.
-    demo.demo_registration_ensure(base=base_url(request))
+    services.registration_ensure(base=base_url(request))
+
+
+def _placement(text: str) -> Placement:
+    placement_id = services.placement_id_from(text)
+    placement = Placement.objects.filter(pk=placement_id).first() if placement_id else None
+    if placement is None:
+        raise PlatformError("That link is not in the demo course any more.", status=404)
+    return placement
 
 
 @demo_only
 @never_cache
 @require_GET
-def demo_home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponse:
     """The demo course page: its links to the tool, its people and the gradebook."""
     _ensure_registered(request)
-    lineitems, rows = demo.demo_gradebook_rows()
+    columns, rows = services.gradebook_rows()
     return render(
         request,
         "demo/home.html",
         {
-            "placements": DemoPlacement.objects.select_related("lineitem"),
-            "users": demo.DEMO_USERS,
-            "instructor": next(u for u in demo.DEMO_USERS if u.is_instructor),
-            "learners": [u for u in demo.DEMO_USERS if not u.is_instructor],
-            "lineitems": lineitems,
+            "placements": Placement.objects.select_related("lineitem"),
+            "users": services.USERS,
+            "instructor": next(u for u in services.USERS if u.is_instructor),
+            "learners": [u for u in services.USERS if not u.is_instructor],
+            "lineitems": columns,
             "rows": rows,
-            "context": demo.DEMO_CONTEXT,
-            "issuer": demo.demo_issuer(base_url(request)),
+            "context": services.CONTEXT,
+            "issuer": services.issuer(base_url(request)),
         },
     )
 
@@ -80,39 +98,34 @@ def demo_home(request: HttpRequest) -> HttpResponse:
 @demo_only
 @never_cache
 @require_GET
-def demo_play(request: HttpRequest) -> HttpResponse:
+def play(request: HttpRequest) -> HttpResponse:
     """The demo LMS frame: the tool opens in an iframe, as in Canvas or Moodle."""
     _ensure_registered(request)
-    user = demo.DEMO_USERS_BY_KEY.get(request.GET.get("user", ""))
+    user = services.USERS_BY_KEY.get(request.GET.get("user", ""))
     if user is None:
-        raise demo.DemoError("Pick a demo user.", status=404)
-    placement = None
-    if request.GET.get("placement"):
-        placement_id = demo.placement_id_from(request.GET["placement"])
-        placement = DemoPlacement.objects.filter(pk=placement_id).first() if placement_id else None
-        if placement is None:
-            raise demo.DemoError("That link is not in the demo course any more.", status=404)
-    start = reverse("courses:demo_start") + "?user=" + user.key
+        raise PlatformError("Pick a demo user.", status=404)
+    placement = _placement(request.GET["placement"]) if request.GET.get("placement") else None
+    start = reverse("demo_lms:start") + "?user=" + user.key
     if placement:
         start += f"&placement={placement.pk}"
     return render(
         request,
         "demo/play.html",
-        {"user": user, "placement": placement, "start_url": start, "context": demo.DEMO_CONTEXT},
+        {"user": user, "placement": placement, "start_url": start, "context": services.CONTEXT},
     )
 
 
 @demo_only
 @never_cache
 @require_GET
-def demo_start(request: HttpRequest) -> HttpResponse:
+def start(request: HttpRequest) -> HttpResponse:
     """Start a launch: send the browser to the tool's OIDC login URL, as an LMS does."""
     _ensure_registered(request)
     placement = request.GET.get("placement")
-    placement_id = demo.placement_id_from(placement) if placement else None
+    placement_id = services.placement_id_from(placement) if placement else None
     if placement and placement_id is None:
-        raise demo.DemoError("That link is not in the demo course any more.", status=404)
-    url = demo.demo_login_url(
+        raise PlatformError("That link is not in the demo course any more.", status=404)
+    url = services.login_url(
         request=request, user_key=request.GET.get("user", ""), placement_id=placement_id
     )
     return redirect(url)
@@ -122,51 +135,51 @@ def demo_start(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-def demo_auth(request: HttpRequest) -> HttpResponse:
+def auth(request: HttpRequest) -> HttpResponse:
     """The OIDC authorization endpoint: answers the tool with a signed id_token."""
-    return HttpResponse(demo.demo_authorize(request=request))
+    return HttpResponse(services.authorize(request=request))
 
 
 @demo_only
 @require_GET
-def demo_jwks(request: HttpRequest) -> JsonResponse:
+def jwks(request: HttpRequest) -> JsonResponse:
     """The demo LMS's public keys."""
-    return JsonResponse(demo.demo_jwks())
+    return JsonResponse(services.jwks())
 
 
 @demo_only
 @csrf_exempt
 @require_POST
-def demo_token(request: HttpRequest) -> JsonResponse:
+def token(request: HttpRequest) -> JsonResponse:
     """The OAuth2 client-credentials token endpoint."""
-    return JsonResponse(demo.demo_access_token(request=request))
+    return JsonResponse(services.access_token(request=request))
 
 
 @demo_only
 @csrf_exempt
 @require_POST
-def demo_deep_link_return(request: HttpRequest) -> HttpResponse:
+def deep_link_return(request: HttpRequest) -> HttpResponse:
     """Receive the tool's deep-linking response, then leave the tool's frame."""
-    placements = demo.demo_deep_link_receive(request=request)
-    target = reverse("courses:demo_home") + (f"?added={placements[0].pk}" if placements else "")
+    placements = services.deep_link_receive(request=request)
+    target = reverse("demo_lms:home") + (f"?added={placements[0].pk}" if placements else "")
     return render(request, "demo/returned.html", {"target": target, "placements": placements})
 
 
 @demo_only
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def demo_lineitems(request: HttpRequest) -> JsonResponse:
+def lineitems(request: HttpRequest) -> JsonResponse:
     """AGS line items container: list (GET) or create (POST)."""
     if request.method == "POST":
-        demo.demo_authorize_service(request=request, scopes=[demo.AGS_SCOPES[0]])
+        services.authorize_service(request=request, scopes=[AGS_LINEITEM])
         return JsonResponse(
-            demo.demo_lineitem_create(request=request),
+            services.lineitem_create(request=request),
             status=201,
             content_type="application/vnd.ims.lis.v2.lineitem+json",
         )
-    demo.demo_authorize_service(request=request, scopes=demo.AGS_SCOPES[:2])
+    services.authorize_service(request=request, scopes=[AGS_LINEITEM, AGS_LINEITEM_READONLY])
     return JsonResponse(
-        demo.demo_lineitems_list(request=request),
+        services.lineitems_list(request=request),
         safe=False,
         content_type="application/vnd.ims.lis.v2.lineitemcontainer+json",
     )
@@ -174,14 +187,14 @@ def demo_lineitems(request: HttpRequest) -> JsonResponse:
 
 @demo_only
 @require_GET
-def demo_lineitem(request: HttpRequest, lineitem_id: int) -> JsonResponse:
+def lineitem(request: HttpRequest, lineitem_id: int) -> JsonResponse:
     """One AGS line item."""
-    demo.demo_authorize_service(request=request, scopes=demo.AGS_SCOPES[:2])
-    lineitem = demo.DemoLineItem.objects.filter(pk=lineitem_id).first()
-    if lineitem is None:
-        raise demo.DemoError("No such line item.", status=404)
+    services.authorize_service(request=request, scopes=[AGS_LINEITEM, AGS_LINEITEM_READONLY])
+    item = LineItem.objects.filter(pk=lineitem_id).first()
+    if item is None:
+        raise PlatformError("No such line item.", status=404)
     return JsonResponse(
-        demo.lineitem_json(lineitem, base=base_url(request)),
+        services.lineitem_json(item, base=base_url(request)),
         content_type="application/vnd.ims.lis.v2.lineitem+json",
     )
 
@@ -189,19 +202,19 @@ def demo_lineitem(request: HttpRequest, lineitem_id: int) -> JsonResponse:
 @demo_only
 @csrf_exempt
 @require_POST
-def demo_lineitem_scores(request: HttpRequest, lineitem_id: int) -> JsonResponse:
+def lineitem_scores(request: HttpRequest, lineitem_id: int) -> JsonResponse:
     """AGS score publish service."""
-    demo.demo_authorize_service(request=request, scopes=[demo.AGS_SCOPES[3]])
-    demo.demo_score_receive(request=request, lineitem_id=lineitem_id)
+    services.authorize_service(request=request, scopes=[AGS_SCORE])
+    services.score_receive(request=request, lineitem_id=lineitem_id)
     return JsonResponse({}, status=200)
 
 
 @demo_only
 @require_GET
-def demo_memberships(request: HttpRequest) -> JsonResponse:
+def memberships(request: HttpRequest) -> JsonResponse:
     """NRPS context membership service, paged with ``Link: <...>; rel="next"``."""
-    demo.demo_authorize_service(request=request, scopes=[demo.NRPS_SCOPE])
-    body, next_url = demo.demo_members_page(request=request)
+    services.authorize_service(request=request, scopes=[NRPS_SCOPE])
+    body, next_url = services.members_page(request=request)
     response = JsonResponse(
         body, content_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
     )
@@ -213,7 +226,7 @@ def demo_memberships(request: HttpRequest) -> JsonResponse:
 @demo_only
 @never_cache
 @require_GET
-def demo_gradebook(request: HttpRequest) -> HttpResponse:
+def gradebook(request: HttpRequest) -> HttpResponse:
     """The demo gradebook: the scores the tool sent back."""
-    lineitems, rows = demo.demo_gradebook_rows()
-    return render(request, "demo/gradebook.html", {"lineitems": lineitems, "rows": rows})
+    columns, rows = services.gradebook_rows()
+    return render(request, "demo/gradebook.html", {"lineitems": columns, "rows": rows})
