@@ -192,6 +192,13 @@ else:
     }
 
 RQ_QUEUE_NAMES = ("default", "generation", "grades")
+# Every `manage.py rqworker` warms up (imports, value pools) once, then forks a process
+# per job; DATAGEN_RQ_FORK=0 runs jobs in the worker's own process (faster, no isolation).
+RQ = {
+    "WORKER_CLASS": "courses.jobs.worker.WarmWorker"
+    if env_bool("DATAGEN_RQ_FORK", True)
+    else "courses.jobs.worker.WarmSimpleWorker"
+}
 _RQ_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
 RQ_QUEUES = {
     name: {"URL": _RQ_URL, "DEFAULT_TIMEOUT": 1800 if name == "generation" else 300}

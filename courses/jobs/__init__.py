@@ -7,6 +7,7 @@ app is ready (``CoursesConfig.ready`` imports ``courses.jobs.handlers``).
 from courses.jobs.runner import (
     ACTIVE,
     JOB_KINDS,
+    LOST_JOB_ERROR,
     STALE_JOB_ERROR,
     JobKind,
     JobProgress,
@@ -24,6 +25,7 @@ from courses.jobs.runner import (
 __all__ = [
     "ACTIVE",
     "JOB_KINDS",
+    "LOST_JOB_ERROR",
     "STALE_JOB_ERROR",
     "JobKind",
     "JobProgress",

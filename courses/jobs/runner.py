@@ -39,6 +39,7 @@ from courses.models import JobRun
 logger = logging.getLogger(__name__)
 
 STALE_JOB_ERROR = "The worker running this stopped; try again."
+LOST_JOB_ERROR = "The job queue lost this job (was Redis restarted or emptied?); try again."
 DEFAULT_STALE_SECONDS = 120  # as settings.DATAGEN_JOB_STALE_SECONDS defaults
 DEFAULT_HEARTBEAT_SECONDS = 10
 
@@ -107,6 +108,8 @@ def job_run_fail_if_stale(job_run: JobRun) -> JobRun:
     Safe against races: only a row still started and still stale is changed, so a job
     that beat (or finished) in the meantime is left alone.
     """
+    if job_run.status == JobRun.Status.REQUESTED:
+        return _fail_if_lost(job_run)
     if job_run.status != JobRun.Status.STARTED:
         return job_run
     now = timezone.now()
@@ -127,6 +130,40 @@ def job_run_fail_if_stale(job_run: JobRun) -> JobRun:
             last_sign.isoformat(),
         )
         _record_failure(job_run, STALE_JOB_ERROR)
+    job_run.refresh_from_db()
+    return job_run
+
+
+def _fail_if_lost(job_run: JobRun) -> JobRun:
+    """Record a queued job that its queue no longer holds as failed (Redis lost it).
+
+    A job waits in the queue as long as the workers take (a class of 500 queues for
+    minutes), so only its absence from Redis counts, checked once it is older than the
+    stale deadline; with Redis unreachable nothing is decided.
+    """
+    if settings.JOBS_INLINE:
+        return job_run
+    now = timezone.now()
+    if job_run.requested_at >= now - timedelta(seconds=stale_seconds()):
+        return job_run
+    import django_rq
+    from redis.exceptions import RedisError
+    from rq.job import Job
+
+    try:
+        connection = django_rq.get_connection(job_run.queue)
+        if job_run.rq_job_id and Job.exists(job_run.rq_job_id, connection=connection):
+            return job_run
+    except RedisError:
+        return job_run
+    changed = JobRun.objects.filter(pk=job_run.pk, status=JobRun.Status.REQUESTED).update(
+        status=JobRun.Status.FAILED, error=LOST_JOB_ERROR, finished_at=now
+    )
+    if changed:
+        logger.warning(
+            "Job %s #%s is no longer in its queue: recorded as failed", job_run.kind, job_run.pk
+        )
+        _record_failure(job_run, LOST_JOB_ERROR)
     job_run.refresh_from_db()
     return job_run
 

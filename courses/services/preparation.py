@@ -124,12 +124,21 @@ def class_preparation(assignment: Assignment) -> Preparation:
         kind="dataset_issue", arguments__assignment_id=assignment.pk
     ).order_by("requested_at", "pk")
     for job in jobs.only(
-        "kind", "status", "arguments", "error", "requested_at", "started_at", "heartbeat_at"
+        "kind",
+        "queue",
+        "status",
+        "arguments",
+        "error",
+        "rq_job_id",
+        "requested_at",
+        "started_at",
+        "heartbeat_at",
     ):
         latest[job.arguments.get("learner_id")] = job
     for job in latest.values():
-        if job.status == JobRun.Status.STARTED:
-            job_run_fail_if_stale(job)  # a worker that died leaves a failure, not a spinner
+        if job.status in (JobRun.Status.REQUESTED, JobRun.Status.STARTED):
+            # A worker that died, or a queue that lost the job, leaves a failure, not a spinner.
+            job_run_fail_if_stale(job)
     running = sum(
         1
         for learner_id, job in latest.items()

@@ -273,3 +273,33 @@ def test_a_dead_check_job_shows_an_error_on_the_instructor_page() -> None:
     version.refresh_from_db()
     assert version.validation["ok"] is False
     assert version.status == SpecVersion.Status.DRAFT
+
+
+# --- Jobs the queue lost ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("in_redis", [True, False])
+def test_a_queued_job_redis_no_longer_holds_is_recorded_as_failed(
+    settings, monkeypatch, in_redis
+) -> None:
+    import django_rq
+    from rq.job import Job
+
+    from courses.jobs import LOST_JOB_ERROR
+
+    settings.JOBS_INLINE = False
+    monkeypatch.setattr(django_rq, "get_connection", lambda queue: object())
+    monkeypatch.setattr(Job, "exists", classmethod(lambda cls, job_id, connection: in_redis))
+    old = factories.job_run(kind="dataset_issue", arguments={"n": 1}, rq_job_id="jobrun-1")
+    JobRun.objects.filter(pk=old.pk).update(requested_at=_ago(STALE_SECONDS + 5))
+    young = factories.job_run(kind="dataset_issue", arguments={"n": 2}, rq_job_id="jobrun-2")
+
+    seen = selectors.latest_job(kind="dataset_issue", arguments={"n": 1})
+    assert seen.status == (JobRun.Status.REQUESTED if in_redis else JobRun.Status.FAILED)
+    if not in_redis:
+        assert seen.error == LOST_JOB_ERROR
+    # A job queued within the deadline is never judged, whatever Redis says.
+    assert selectors.latest_job(kind="dataset_issue", arguments={"n": 2}).pk == young.pk
+    young.refresh_from_db()
+    assert young.status == JobRun.Status.REQUESTED
