@@ -386,13 +386,10 @@ def _write_files(
 def files_missing(issued: IssuedDataset) -> list[str]:
     """The downloads of a dataset not recorded yet (offered since, or issued before files were)."""
     recorded = issued.file_checksums or {}
-    wanted = [*downloadable_formats(issued=issued), BUNDLE]
-    missing = [key for key in wanted if not (recorded.get(key) or {}).get("sha256")]
-    bundle = recorded.get(BUNDLE) or {}
-    if BUNDLE not in missing and bundle.get("formats") not in (
-        None,
-        downloadable_formats(issued=issued),
-    ):
+    formats = downloadable_formats(issued=issued)
+    missing = [key for key in [*formats, BUNDLE] if not (recorded.get(key) or {}).get("sha256")]
+    bundle_formats = (recorded.get(BUNDLE) or {}).get("formats")
+    if BUNDLE not in missing and bundle_formats not in (None, formats):
         missing.append(BUNDLE)  # the offered formats changed: a new zip of them all
     return missing
 
