@@ -109,10 +109,11 @@ def test_demo_views_refuse_when_demo_mode_is_switched_off(client, settings):
 
 
 def test_demo_is_off_in_production_settings():
+    # A fresh SQLite database under tmp_path: never the services a CI run points at.
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATAGEN_", "DJANGO_"))
+        if not key.startswith(("DATAGEN_", "DJANGO_")) and key not in ("DATABASE_URL", "REDIS_URL")
     }
     env.update(
         {
@@ -210,10 +211,11 @@ print(json.dumps({
 
 
 def _project_python(script: str, tmp_path: Path, **extra: str) -> dict:
+    # A fresh SQLite database under tmp_path: never the services a CI run points at.
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATAGEN_", "DJANGO_"))
+        if not key.startswith(("DATAGEN_", "DJANGO_")) and key not in ("DATABASE_URL", "REDIS_URL")
     }
     env.update(
         {
