@@ -1,15 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from pylti1p3.contrib.django.lti1p3_tool_config.admin import LtiToolAdmin
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
 from courses.jobs import job_enqueue_once
 from courses.lti.ags import submission_passback_request
 from courses.lti.invites import DEFAULT_HOURS, MAX_HOURS, invite_url, registration_invite_create
+from courses.lti.platform_check import HEALTH_STALE_AFTER, platform_check, platform_statuses
 from courses.middleware import forget_frame_ancestors
 from courses.models import (
     Assignment,
@@ -20,6 +24,7 @@ from courses.models import (
     IssuedDataset,
     JobRun,
     Learner,
+    PlatformHealth,
     PlatformRegistration,
     RegistrationInvite,
     SpecVersion,
@@ -171,12 +176,80 @@ class PlatformRegistrationInline(admin.StackedInline):
     readonly_fields = fields
 
 
+class PlatformHealthInline(admin.StackedInline):
+    model = PlatformHealth
+    extra = 0
+    can_delete = False
+    fields = (
+        "key_set_ok_at",
+        "key_set_failed_at",
+        "key_set_message",
+        "token_ok_at",
+        "token_failed_at",
+        "token_message",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class RegistrationAdmin(LtiToolAdmin):
-    """pylti1p3's registration admin, with where each registration came from."""
+    """pylti1p3's registration admin, with where each registration came from and its checks."""
 
     list_display = ("title", "is_active", "issuer", "client_id", "deployment_ids", "tool_key")
     list_filter = ("is_active", "details__source")
-    inlines = [PlatformRegistrationInline]
+    inlines = [PlatformRegistrationInline, PlatformHealthInline]
+    change_list_template = "admin/courses/registration/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "checks/",
+                self.admin_site.admin_view(self.platform_checks),
+                name="courses_platform_checks",
+            ),
+            path(
+                "checks/<int:registration_id>/run/",
+                self.admin_site.admin_view(self.platform_check_run),
+                name="courses_platform_check_run",
+            ),
+            *super().get_urls(),
+        ]
+
+    def platform_checks(self, request: HttpRequest) -> TemplateResponse:
+        """Each registered platform: did its key set and token endpoint answer recently?"""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "admin/courses/platform_checks.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Platform checks",
+                "opts": self.model._meta,
+                "statuses": platform_statuses(),
+                "stale_after": HEALTH_STALE_AFTER,
+                "now": timezone.now(),
+            },
+        )
+
+    def platform_check_run(self, request: HttpRequest, registration_id: int):
+        """Check now: fetch the platform's key set and ask for a service token."""
+        back = HttpResponseRedirect(reverse("admin:courses_platform_checks"))
+        if request.method != "POST":
+            return back
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        registration = LtiTool.objects.filter(pk=registration_id).first()
+        if registration is None:
+            messages.error(request, "That registration no longer exists.")
+            return back
+        for result in platform_check(registration=registration):
+            what = "Key set" if result.endpoint == "key_set" else "Token endpoint"
+            level = messages.SUCCESS if result.ok else messages.ERROR
+            messages.add_message(request, level, f"{registration.title}: {what}: {result.message}")
+        return back
 
 
 admin.site.unregister(LtiTool)

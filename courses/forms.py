@@ -40,7 +40,9 @@ class AssignmentSettingsForm(forms.ModelForm):
 class SpecForm(forms.Form):
     document = forms.CharField(
         label="Spec (YAML or JSON)",
-        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),
+        widget=forms.Textarea(
+            attrs={"rows": 24, "spellcheck": "false", "class": "code", "data-editor": "yaml"}
+        ),
         max_length=400_000,
     )
 
@@ -49,6 +51,8 @@ class QuestionsForm(forms.Form):
     questions = forms.CharField(
         label="Questions (YAML or JSON)",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
+        widget=forms.Textarea(
+            attrs={"rows": 18, "spellcheck": "false", "class": "code", "data-editor": "yaml"}
+        ),
         max_length=200_000,
     )

@@ -172,6 +172,21 @@ class Assignment(TimestampedModel):
         help_text="In CSV and Excel downloads, text starting with = + - @ or a tab gets a "
         "leading apostrophe so that spreadsheets show it instead of running it as a formula.",
     )
+    # Deep linking creates the assignment before the LMS says whether it took the link:
+    # it stays pending (hidden, and removed after a day) until a launch proves it was.
+    link_pending_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the deep-linking picker created it; cleared by its first launch.",
+    )
+    copied_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="copies",
+        help_text="The assignment whose spec and questions this one copied (LMS course copy).",
+    )
 
     class Meta:
         constraints = [
@@ -222,6 +237,11 @@ class SpecVersion(models.Model):
     document = models.JSONField(help_text="The spec, in its canonical JSON form.")
     source_text = models.TextField(
         blank=True, help_text="The YAML or JSON as written, comments included."
+    )
+    rationale = models.TextField(
+        blank=True,
+        help_text="Why a drafted version looks as it does: the properties the objectives need, "
+        "the check guaranteeing each, and what the draft could not provide.",
     )
     sha256 = models.CharField(max_length=64, help_text="sha256 of the canonical JSON.")
     validation = models.JSONField(
@@ -536,3 +556,66 @@ class GradePassbackAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission} at {self.attempted_at:%Y-%m-%d %H:%M} ({'ok' if self.succeeded else 'failed'})"
+
+
+class PlatformHealth(models.Model):
+    """When a platform's key set and token endpoint last answered, or failed to."""
+
+    registration = models.OneToOneField(LtiTool, on_delete=models.CASCADE, related_name="health")
+    key_set_ok_at = models.DateTimeField(null=True, blank=True)
+    key_set_failed_at = models.DateTimeField(null=True, blank=True)
+    key_set_message = models.TextField(blank=True, help_text="What the last key set fetch said.")
+    token_ok_at = models.DateTimeField(null=True, blank=True)
+    token_failed_at = models.DateTimeField(null=True, blank=True)
+    token_message = models.TextField(blank=True, help_text="What the last token request said.")
+
+    class Meta:
+        verbose_name = "platform check"
+
+    def __str__(self) -> str:
+        return f"Checks of {self.registration.title or self.registration.issuer}"
+
+
+class ReferenceImport(models.Model):
+    """Reference tables an instructor uploaded to fit a spec: the files, their metadata, the outcome.
+
+    The files are deleted once the spec is fitted; the metadata and the report remain.
+    """
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded: metadata to confirm"
+        FITTING = "fitting", "Fitting a spec"
+        FITTED = "fitted", "Fitted"
+        FAILED = "failed", "Failed"
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="reference_imports"
+    )
+    created_by = models.ForeignKey(
+        Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    files = models.JSONField(
+        default=list, blank=True, help_text="Stored files: table, original name, path, bytes."
+    )
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text="SDV metadata: detected, then as corrected."
+    )
+    personal = models.JSONField(
+        default=list, blank=True, help_text="[table, column] pairs holding personal data."
+    )
+    spec_version = models.ForeignKey(
+        SpecVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    report = models.JSONField(
+        default=dict, blank=True, help_text="What was fitted and the quality of a variant."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        tables = ", ".join(f["table"] for f in self.files) or "no tables"
+        return f"Reference data ({tables}) for {self.assignment}"

@@ -226,24 +226,62 @@ class GradebookRow:
     learner: Learner
     role: str
     issued: IssuedDataset | None
+    # When they last opened the tool from the LMS; None for people known only from the roster.
+    last_launch_at: Any = None
+
+    @property
+    def launched(self) -> bool:
+        return self.last_launch_at is not None
 
 
 def assignment_gradebook(assignment: Assignment) -> list[GradebookRow]:
-    """Every person enrolled in the course, with their current dataset of this assignment."""
+    """The course's learners (never its staff), with their current dataset of this assignment.
+
+    Learners on the LMS roster who never launched are listed too, as not launched.
+    """
     issued = {
         row.learner_id: row
-        for row in IssuedDataset.objects.filter(assignment=assignment, is_current=True)
+        for row in IssuedDataset.objects.filter(
+            assignment=assignment, is_current=True
+        ).select_related("learner")
     }
     enrollments = (
         Enrollment.objects.filter(course=assignment.course)
         .select_related("learner")
-        .order_by("role", "learner__name")
+        .order_by("learner__name", "learner__pk")
     )
-    rows = [GradebookRow(e.learner, e.role, issued.pop(e.learner_id, None)) for e in enrollments]
+    rows = []
+    for enrollment in enrollments:
+        dataset = issued.pop(enrollment.learner_id, None)
+        if enrollment.role == Enrollment.Role.LEARNER:
+            rows.append(
+                GradebookRow(
+                    enrollment.learner, enrollment.role, dataset, enrollment.last_launch_at
+                )
+            )
     # Datasets of people no longer enrolled still show.
     for row in issued.values():
         rows.append(GradebookRow(row.learner, "", row))
     return rows
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    learner: Learner
+    label: str  # Instructor, Teaching assistant, Administrator...
+    launched: bool
+
+
+def course_staff(course: Course) -> list[StaffMember]:
+    """The course's instructors, teaching assistants and administrators, by name."""
+    from courses.lti.roles import staff_label
+
+    return [
+        StaffMember(e.learner, staff_label(e.lti_roles or []), e.last_launch_at is not None)
+        for e in Enrollment.objects.filter(course=course, role=Enrollment.Role.INSTRUCTOR)
+        .select_related("learner")
+        .order_by("learner__name", "learner__pk")
+    ]
 
 
 # --- Questions, submissions and grades ----------------------------------------------

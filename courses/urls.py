@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from courses.views import grades, home, instructor, learner, trace
+from courses.views import grades, home, import_data, import_ddl, instructor, learner, trace
 
 app_name = "courses"
 
@@ -122,6 +122,26 @@ urlpatterns = [
         "a/<uuid:assignment_uuid>/manage/grades.csv",
         grades.instructor_grades_csv,
         name="instructor_grades_csv",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/import/ddl/",
+        import_ddl.instructor_import_ddl,
+        name="instructor_import_ddl",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/import/data/",
+        import_data.instructor_import_data,
+        name="instructor_import_data",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/import/data/<int:upload_id>/fit/",
+        import_data.instructor_import_data_confirm,
+        name="instructor_import_data_confirm",
+    ),
+    path(
+        "a/<uuid:assignment_uuid>/manage/import/data/<int:upload_id>/status/",
+        import_data.instructor_import_data_status,
+        name="instructor_import_data_status",
     ),
     path(
         "a/<uuid:assignment_uuid>/manage/trace/",

@@ -113,6 +113,9 @@ MIDDLEWARE = [
     # Answers /healthz for loopback probes (the container's HEALTHCHECK) before
     # anything checks the Host header against ALLOWED_HOSTS.
     "datagen_lti.middleware.LoopbackHealthCheckMiddleware",
+    # Marks Secure; SameSite=None cookies Partitioned (CHIPS): before the middleware
+    # that sets cookies, so that it sees them.
+    "datagen_lti.middleware.PartitionedCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -257,10 +260,16 @@ if env_bool("DATAGEN_BEHIND_PROXY", False):
     USE_X_FORWARDED_HOST = True
 
 # Cookies must cross sites (the LMS frames the tool): SameSite=None needs Secure.
-SESSION_COOKIE_SAMESITE = "None" if HTTPS else "Lax"
-CSRF_COOKIE_SAMESITE = "None" if HTTPS else "Lax"
-SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = HTTPS
+# Over plain http only loopback addresses keep Secure cookies (Chromium, Firefox):
+# DATAGEN_CROSS_SITE_COOKIES=1 tries the demo LMS on another host name on a laptop.
+CROSS_SITE_COOKIES = HTTPS or env_bool("DATAGEN_CROSS_SITE_COOKIES", False)
+SESSION_COOKIE_SAMESITE = "None" if CROSS_SITE_COOKIES else "Lax"
+CSRF_COOKIE_SAMESITE = "None" if CROSS_SITE_COOKIES else "Lax"
+SESSION_COOKIE_SECURE = CROSS_SITE_COOKIES
+CSRF_COOKIE_SECURE = CROSS_SITE_COOKIES
+# Those cookies are also marked Partitioned (CHIPS), so that browsers blocking
+# third-party cookies keep them inside the LMS frame (datagen_lti.middleware).
+DATAGEN_PARTITIONED_COOKIES = env_bool("DATAGEN_PARTITIONED_COOKIES", True)
 SESSION_COOKIE_NAME = "datagen_session"
 CSRF_COOKIE_NAME = "datagen_csrftoken"
 SESSION_COOKIE_AGE = 8 * 3600
@@ -297,6 +306,10 @@ DATAGEN_MAX_ROWS = env_int("DATAGEN_MAX_ROWS", 10_000_000)
 # Sample learners bigger than this are generated at scale 1 (the page states learners' rows).
 DATAGEN_PREVIEW_MAX_ROWS = env_int("DATAGEN_PREVIEW_MAX_ROWS", 500_000)
 DATAGEN_DEMO_MODE = env_bool("DATAGEN_DEMO_MODE", False)
+# Where the demo LMS launches the tool, when not at the demo's own address: another
+# host name makes the tool cross-site in the demo's frame (e.g. demo LMS opened at
+# http://localhost:8000/demo/, tool at http://127.0.0.1:8000).
+DATAGEN_DEMO_TOOL_URL = os.environ.get("DATAGEN_DEMO_TOOL_URL", "").strip().rstrip("/")
 # Dynamic registration may reach private/loopback addresses (development only).
 DATAGEN_REGISTRATION_ALLOW_PRIVATE = env_bool("DATAGEN_REGISTRATION_ALLOW_PRIVATE", False)
 # Seconds without a heartbeat after which a started job counts as stale.

@@ -10,12 +10,14 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
-from courses.lti.addresses import base_url
+from courses.lti.addresses import base_url, same_origin
 from courses.lti.deep_linking import auto_post_form
 from courses.lti.keys import generate_rsa_pair, tool_jwks
 from courses.lti.registration import PlatformSettings, platform_register
@@ -37,6 +39,9 @@ CLIENT_ID = "datagen-demo-client"
 DEPLOYMENT_ID = "datagen-demo-deployment"
 CONTEXT = CourseContext(id="demo-course", title="Data Analysis 101 (demo)", label="DA101")
 MEMBERS_PAGE_SIZE = 3
+# LTI Platform Storage: the login parameter, and the play page's frame that keeps the data.
+STORAGE_TARGET_PARAM = "lti_storage_target"
+STORAGE_FRAME_NAME = "demo-lti-storage"
 
 
 @dataclass(frozen=True)
@@ -108,14 +113,28 @@ def issuer(base: str) -> str:
     return f"{base}/demo"
 
 
+def tool_base(base: str) -> str:
+    """Where the demo LMS reached at ``base`` launches the tool (DATAGEN_DEMO_TOOL_URL, else there)."""
+    return settings.DATAGEN_DEMO_TOOL_URL or base
+
+
+def offers_storage(base: str) -> bool:
+    """Whether the demo offers LTI Platform Storage: when the tool is on another origin.
+
+    There the tool's frame is cross-site, as under Canvas or Moodle on their own host;
+    on the same origin its cookies are first-party and the cookie login is enough.
+    """
+    return not same_origin(tool_base(base), base)
+
+
 def identity(base: str) -> PlatformIdentity:
-    """The demo LMS reached at ``base``, in front of the tool at the same address."""
+    """The demo LMS reached at ``base``, in front of the tool (at the same address by default)."""
     private_pem = private_key()
     return PlatformIdentity(
         issuer=issuer(base),
         client_id=CLIENT_ID,
         deployment_id=DEPLOYMENT_ID,
-        tool_base=base,
+        tool_base=tool_base(base),
         private_pem=private_pem,
         public_pem=_public_pem(private_pem),
         # The tool runs in this very process: read its key set directly rather
@@ -201,7 +220,11 @@ def login_url(*, request: HttpRequest, user_key: str, placement_id: int | None) 
     if not placement_id and not user.is_instructor:
         raise PlatformError("Only the instructor can add the tool to the course.", status=403)
     hint = f"placement:{placement_id}" if placement_id else "deep-link"
-    return platform.login_url(conf_for(request), user_sub=user.sub, message_hint=hint)
+    url = platform.login_url(conf_for(request), user_sub=user.sub, message_hint=hint)
+    if offers_storage(base_url(request)):
+        # Like Canvas: the tool keeps its OIDC state in the play page's storage frame.
+        url += "&" + urlencode({STORAGE_TARGET_PARAM: STORAGE_FRAME_NAME})
+    return url
 
 
 def authorize(*, request: HttpRequest) -> str:
@@ -238,6 +261,9 @@ def authorize(*, request: HttpRequest) -> str:
         }
     else:
         raise PlatformError("Unknown lti_message_hint.")
+    # Platform storage: the launch names the storage target the login did.
+    target = params.get(STORAGE_TARGET_PARAM, "")
+    storage_echo = {STORAGE_TARGET_PARAM: target} if target == STORAGE_FRAME_NAME else {}
     return platform.launch_page(
         conf_for(request),
         request_data(request),
@@ -247,7 +273,7 @@ def authorize(*, request: HttpRequest) -> str:
         memberships_url=f"{base}/demo/memberships/",
         return_url=f"{base}/demo/",
         render_form=lambda action, fields: auto_post_form(
-            action=action, fields=dict(fields), title="Opening the tool…"
+            action=action, fields={**fields, **storage_echo}, title="Opening the tool…"
         ),
         **launch,
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("play/", views.play, name="play"),
     path("start/", views.start, name="start"),
+    path("storage/", views.storage, name="storage"),
     path("auth/", views.auth, name="auth"),
     path("jwks/", views.jwks, name="jwks"),
     path("token/", views.token, name="token"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -108,11 +109,40 @@ def play(request: HttpRequest) -> HttpResponse:
     start = reverse("demo_lms:start") + "?user=" + user.key
     if placement:
         start += f"&placement={placement.pk}"
+    base = base_url(request)
     return render(
         request,
         "demo/play.html",
-        {"user": user, "placement": placement, "start_url": start, "context": services.CONTEXT},
+        {
+            "user": user,
+            "placement": placement,
+            "start_url": start,
+            "context": services.CONTEXT,
+            "storage_frame": services.STORAGE_FRAME_NAME if services.offers_storage(base) else "",
+            "frame_config": {"tool_origin": _origin(services.tool_base(base))},
+        },
     )
+
+
+@demo_only
+@never_cache
+@require_GET
+def storage(request: HttpRequest) -> HttpResponse:
+    """The play page's LTI Platform Storage frame: keeps a launch's state and nonce for the tool.
+
+    It answers ``lti.capabilities``, ``lti.put_data`` and ``lti.get_data`` postMessages
+    from the tool's origin only (static/js/demo-storage.js).
+    """
+    config = {
+        "frame": services.STORAGE_FRAME_NAME,
+        "tool_origin": _origin(services.tool_base(base_url(request))),
+    }
+    return render(request, "demo/storage.html", {"config": config})
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @demo_only

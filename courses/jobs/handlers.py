@@ -13,10 +13,19 @@ from courses.jobs.runner import JobProgress, PermanentJobError, job
 from courses.lti.ags import submission_score_post
 from courses.lti.errors import GradePassbackError
 from courses.lti.nrps import course_roster_sync
-from courses.models import Assignment, Course, IssuedDataset, Learner, SpecVersion, Submission
+from courses.models import (
+    Assignment,
+    Course,
+    IssuedDataset,
+    Learner,
+    ReferenceImport,
+    SpecVersion,
+    Submission,
+)
 from courses.services.datasets import dataset_files_repair, dataset_issue
 from courses.services.grading import assignment_regrade, submission_grade
 from courses.services.preparation import assignment_prepare
+from courses.services.reference import reference_fit, reference_fit_failed
 from courses.services.specs import (
     spec_version_check,
     spec_version_check_failed,
@@ -119,6 +128,21 @@ def spec_draft_job(
         progress=progress,
     )
     return {"spec_version_id": version.pk, "number": version.number, "source": version.source}
+
+
+def _reference_fit_failed(*, message: str, reference_import_id: int) -> None:
+    reference_fit_failed(reference_import_id=reference_import_id, message=message)
+
+
+@job("reference_fit", queue="generation", on_failure=_reference_fit_failed)
+def reference_fit_job(*, progress: JobProgress, reference_import_id: int) -> dict[str, Any]:
+    """Fit a spec to uploaded reference tables and save it as a draft version."""
+    return reference_fit(
+        reference_import=ReferenceImport.objects.select_related("assignment").get(
+            pk=reference_import_id
+        ),
+        progress=progress,
+    )
 
 
 # --- Questions and grading ---------------------------------------------------------

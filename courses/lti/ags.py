@@ -11,7 +11,7 @@ from django.utils import timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 
 from courses.jobs import job_enqueue_once
-from courses.lti.claims import LINEITEM_TAG
+from courses.lti.claims import LINEITEM_TAG, submission_review
 from courses.lti.errors import GradePassbackError
 from courses.lti.services import PlatformServiceClient, ServiceError
 from courses.models import Assignment, GradePassbackAttempt, JobRun, Submission
@@ -82,6 +82,7 @@ def assignment_lineitem_ensure(
                 "scoreMaximum": float(assignment.points),
                 "resourceId": resource_id,
                 "tag": LINEITEM_TAG,
+                "submissionReview": submission_review(str(assignment.uuid)),
                 **(
                     {"resourceLinkId": assignment.resource_link_id}
                     if assignment.resource_link_id

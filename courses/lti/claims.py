@@ -34,6 +34,25 @@ CUSTOM = CLAIM + "custom"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+# Submission review: whose submission the launching user wants to see.
+FOR_USER = CLAIM + "for_user"
+SUBMISSION_REVIEW = "LtiSubmissionReviewRequest"
+# The gradingProgress values the tool posts: the LMS offers a review launch for either.
+REVIEWABLE_STATUS = ["FullyGraded", "Pending"]
+REVIEW_LABEL = "Open the submission and dataset"
+
+
+def submission_review(assignment_uuid: str, url: str = "") -> dict[str, Any]:
+    """The ``submissionReview`` of a line item: without a URL the LMS reviews at the link's own."""
+    review: dict[str, Any] = {
+        "reviewableStatus": list(REVIEWABLE_STATUS),
+        "label": REVIEW_LABEL,
+        "custom": {ASSIGNMENT_UUID_PARAM: assignment_uuid},
+    }
+    if url:
+        review["url"] = url
+    return review
+
 
 MAX_ID_LENGTH = 255  # Learner.sub, Course.context_id, Assignment.resource_link_id
 MAX_TEXT_LENGTH = 255  # names, titles and labels (longer ones are cut)
@@ -57,6 +76,7 @@ MALFORMED_HINT = (
 
 _ID_LABELS = {
     None: "Its user id (the sub claim)",
+    FOR_USER: "The reviewed user's id (the user_id in the for_user claim)",
     CONTEXT: "Its course id (the id in the context claim)",
     RESOURCE_LINK: "Its resource link id (the id in the resource link claim)",
 }
@@ -68,6 +88,7 @@ _CLAIM_NAMES = {
     NRPS: "names and role provisioning services (NRPS)",
     DEEP_LINKING_SETTINGS: "deep linking settings",
     ROLES: "roles",
+    FOR_USER: "for user",
 }
 
 
@@ -93,6 +114,7 @@ class LaunchClaims:
     lineitem_url: str = ""
     nrps_url: str = ""
     deep_linking_settings: dict[str, Any] = field(default_factory=dict)
+    for_user_sub: str = ""
 
 
 def launch_claims_read(data: dict[str, Any], *, issuer: str, client_id: str) -> LaunchClaims:
@@ -103,6 +125,7 @@ def launch_claims_read(data: dict[str, Any], *, issuer: str, client_id: str) -> 
     ags = reader.object(data, AGS_ENDPOINT)
     nrps = reader.object(data, NRPS)
     deep_linking = reader.object(data, DEEP_LINKING_SETTINGS)
+    for_user = reader.object(data, FOR_USER)
     if "deep_link_return_url" in deep_linking:
         reader.url(deep_linking, "deep_link_return_url", DEEP_LINKING_SETTINGS)
     message_type = data.get(MESSAGE_TYPE)
@@ -126,6 +149,7 @@ def launch_claims_read(data: dict[str, Any], *, issuer: str, client_id: str) -> 
         lineitem_url=reader.url(ags, "lineitem", AGS_ENDPOINT),
         nrps_url=reader.url(nrps, "context_memberships_url", NRPS),
         deep_linking_settings=deep_linking,
+        for_user_sub=reader.identifier(for_user, "user_id", FOR_USER),
     )
 
 

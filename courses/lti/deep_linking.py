@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.html import escape
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -21,7 +24,9 @@ from courses.lti.claims import (
     LINEITEM_TAG,
     MAX_POINTS,
     points_from,
+    submission_review,
 )
+from courses.lti.course_copy import assignment_content_copy
 from courses.lti.errors import LaunchError
 from courses.lti.tool import platform_registration
 from courses.models import Assignment, Course
@@ -49,31 +54,106 @@ def deep_link_forget(request: HttpRequest, *, launch_id: str) -> None:
         request.session[SESSION_KEY] = pending
 
 
-@transaction.atomic
-def assignment_create(*, course: Course, title: str, points: str) -> Assignment:
-    """A new assignment in a course, as created from the deep-linking picker.
+# Unconfirmed assignments older than this are removed (``lti_pending_cleanup``).
+PENDING_LIFETIME = timedelta(days=30)
+MAX_ITEMS = 20
 
-    ``points`` is the text typed in the picker (empty: the default 100).
-    """
-    title = title.replace("\x00", "").strip()
+
+@dataclass(frozen=True)
+class NewItem:
+    """One assignment to create, as typed in the picker."""
+
+    title: str
+    points: str
+
+
+def _item_checked(*, course: Course, item: NewItem, number: int | None) -> Assignment:
+    where = f"Item {number}: " if number else ""
+    title = item.title.replace("\x00", "").strip()
     if not title:
-        raise LaunchError("Give the assignment a title.", title="The assignment needs a title")
-    value = points_from(points.strip() or str(DEFAULT_POINTS))
+        raise LaunchError(
+            f"{where}Give the assignment a title.", title="The assignment needs a title"
+        )
+    value = points_from(item.points.strip() or str(DEFAULT_POINTS))
     if value is None:
         raise LaunchError(
-            f"Points must be a number over 0 and at most {MAX_POINTS}, such as 100.",
+            f"{where}Points must be a number over 0 and at most {MAX_POINTS}, such as 100.",
             title="Check the points",
         )
-    assignment = Assignment(course=course, title=title[:255], points=value)
+    assignment = Assignment(
+        course=course, title=title[:255], points=value, link_pending_since=timezone.now()
+    )
     try:
         assignment.full_clean()
     except ValidationError as exc:
         raise LaunchError(
-            " ".join(message for messages in exc.message_dict.values() for message in messages),
+            where
+            + " ".join(message for messages in exc.message_dict.values() for message in messages),
             title="Check the assignment",
         ) from exc
-    assignment.save()
     return assignment
+
+
+@transaction.atomic
+def assignments_create(
+    *, course: Course, items: list[NewItem], spec_from: Assignment | None = None
+) -> list[Assignment]:
+    """New assignments from the picker, pending until the LMS launches their links.
+
+    All or none: one bad item refuses the lot, naming it. ``spec_from`` gives each the
+    spec and questions of an assignment of the course (e.g. one per week from one spec).
+    """
+    items = [item for item in items if item.title.strip() or item.points.strip()]
+    if not items:
+        raise LaunchError("Give the assignment a title.", title="The assignment needs a title")
+    if len(items) > MAX_ITEMS:
+        raise LaunchError(
+            f"Add at most {MAX_ITEMS} assignments at once.", title="Too many assignments"
+        )
+    numbered = len(items) > 1
+    checked = [
+        _item_checked(course=course, item=item, number=n if numbered else None)
+        for n, item in enumerate(items, start=1)
+    ]
+    for assignment in checked:
+        assignment.save()
+        if spec_from is not None:
+            assignment_content_copy(source=spec_from, target=assignment)
+    return checked
+
+
+def assignment_create(*, course: Course, title: str, points: str) -> Assignment:
+    """A new (pending) assignment in a course, as created from the deep-linking picker.
+
+    ``points`` is the text typed in the picker (empty: the default 100).
+    """
+    return assignments_create(course=course, items=[NewItem(title, points)])[0]
+
+
+def linkable_assignments(course: Course):
+    """The assignments the picker offers: the course's, except unconfirmed ones."""
+    return Assignment.objects.filter(course=course, link_pending_since__isnull=True).order_by(
+        "-created_at"
+    )
+
+
+def assignments_pick(*, course: Course, assignment_uuids: list[str]) -> list[Assignment]:
+    """The course's assignments picked in the picker, in the order picked."""
+    picked = []
+    for raw in assignment_uuids:
+        picked.append(assignment_pick(course=course, assignment_uuid=raw))
+    if not picked:
+        raise LaunchError("Pick one of the assignments listed.", title="Nothing picked")
+    return picked
+
+
+def pending_assignments_cleanup(*, older_than: timedelta = PENDING_LIFETIME) -> int:
+    """Delete picker-made assignments the LMS never launched; returns how many."""
+    cutoff = timezone.now() - older_than
+    stale = Assignment.objects.filter(link_pending_since__lt=cutoff)
+    count = stale.count()
+    stale.delete()
+    return count
 
 
 def assignment_pick(*, course: Course, assignment_uuid: str) -> Assignment:
@@ -82,7 +162,7 @@ def assignment_pick(*, course: Course, assignment_uuid: str) -> Assignment:
         wanted = uuid.UUID(assignment_uuid.strip())
     except ValueError:
         wanted = None
-    assignment = Assignment.objects.filter(course=course, uuid=wanted).first() if wanted else None
+    assignment = linkable_assignments(course).filter(uuid=wanted).first() if wanted else None
     if assignment is None:
         raise LaunchError("Pick one of the assignments listed.", title="Nothing picked")
     return assignment
@@ -99,21 +179,31 @@ def deep_link_content_item(*, assignment: Assignment, request: HttpRequest) -> D
     )
     if assignment.points <= 0:
         return resource  # AGS needs a scoreMaximum over 0: an ungraded link has no column
+    review = submission_review(str(assignment.uuid), absolute("courses:lti_launch", request))
     lineitem = (
         LineItem()
         .set_score_maximum(float(assignment.points))
         .set_label(assignment.title)
         .set_resource_id(str(assignment.uuid))
         .set_tag(LINEITEM_TAG)
+        .set_submission_review(
+            review["reviewableStatus"], review["label"], review["url"], review["custom"]
+        )
     )
     return resource.set_lineitem(lineitem)
 
 
 def deep_link_response(
-    *, deep_link: dict[str, Any], assignment: Assignment, request: HttpRequest
+    *, deep_link: dict[str, Any], assignments: list[Assignment], request: HttpRequest
 ) -> tuple[str, str]:
-    """The signed LtiDeepLinkingResponse and the platform URL to post it to."""
+    """The signed LtiDeepLinkingResponse (one item per assignment) and where to post it."""
     settings = deep_link.get("settings") or {}
+    if len(assignments) > 1 and settings.get("accept_multiple") is False:
+        raise LaunchError(
+            "The LMS takes one item here: add one assignment, then add the tool again for "
+            "the next.",
+            title="One assignment at a time",
+        )
     return_url = settings.get("deep_link_return_url")
     if not return_url:
         raise LaunchError(
@@ -126,7 +216,9 @@ def deep_link_response(
         issuer=deep_link["issuer"], client_id=deep_link["client_id"]
     )
     link = DeepLink(registration, deep_link["deployment_id"], settings)
-    message = link.get_message_jwt([deep_link_content_item(assignment=assignment, request=request)])
+    message = link.get_message_jwt(
+        [deep_link_content_item(assignment=a, request=request) for a in assignments]
+    )
     if message.get("https://purl.imsglobal.org/spec/lti-dl/claim/data") is None:
         # Only echo ``data`` when the platform sent some.
         message.pop("https://purl.imsglobal.org/spec/lti-dl/claim/data", None)

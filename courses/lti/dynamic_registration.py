@@ -23,6 +23,7 @@ from django.http import HttpRequest
 
 from courses.lti.addresses import absolute, same_origin, tool_urls
 from courses.lti.canvas import PRIVACY_LEVEL, TOOL_DESCRIPTION, TOOL_SCOPES, TOOL_TITLE
+from courses.lti.claims import REVIEW_LABEL, SUBMISSION_REVIEW
 from courses.lti.errors import RegistrationError
 from courses.lti.invites import registration_invite_check, registration_invite_redeem
 from courses.lti.outbound import OutboundError, OutboundResponse, outbound_request, url_check
@@ -153,6 +154,14 @@ def tool_registration_document(*, request: HttpRequest, platform: dict[str, Any]
             {"type": "LtiResourceLinkRequest", "target_link_uri": urls["launch"]},
         ],
     }
+    supported_messages = platform_config.get("messages_supported")
+    if not isinstance(supported_messages, list) or any(
+        isinstance(m, dict) and m.get("type") == SUBMISSION_REVIEW for m in supported_messages
+    ):
+        # Instructors open a learner's submission from the gradebook (LTI Submission Review).
+        tool_configuration["messages"].append(
+            {"type": SUBMISSION_REVIEW, "target_link_uri": urls["launch"], "label": REVIEW_LABEL}
+        )
     if family == "canvas":
         tool_configuration["https://canvas.instructure.com/lti/privacy_level"] = PRIVACY_LEVEL
     return {

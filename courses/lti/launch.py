@@ -28,10 +28,12 @@ from courses.lti.claims import (
     MALFORMED_HINT,
     MALFORMED_TITLE,
     MAX_TEXT_LENGTH,
+    SUBMISSION_REVIEW,
     LaunchClaims,
     launch_claims_read,
     points_from,
 )
+from courses.lti.course_copy import assignment_for_copied_link
 from courses.lti.errors import LaunchError
 from courses.lti.launch_errors import ADMIN_HINT, launch_error_from
 from courses.lti.roles import map_roles
@@ -47,10 +49,12 @@ ROSTER_REFRESH_SECONDS = 15 * 60
 class LaunchOutcome:
     """What a validated launch led to: who, where to send them, and any deep-linking data."""
 
-    kind: Literal["resource", "deep_link", "not_ready"]
+    kind: Literal["resource", "deep_link", "not_ready", "review"]
     context: LaunchContext
     deep_link: dict[str, Any] | None = None
     message: str = ""
+    # Submission review: the person whose submission the launching user opens.
+    review_learner_id: int | None = None
 
 
 # --- OIDC login ---------------------------------------------------------------------
@@ -81,9 +85,10 @@ def login_redirect(*, request: HttpRequest):
             client_id=client_id,
         )
     oidc = ToolOIDCLogin(request, tool_conf(), launch_data_storage=launch_data_storage())
-    if request.is_secure():
+    if request.is_secure() and not params.get("lti_storage_target"):
         # Inside an LMS iframe a browser may refuse the tool's cookies: check first,
-        # and offer a new window when they are blocked.
+        # and offer a new window when they are blocked. (A platform with storage
+        # keeps state and nonce instead: courses.lti.storage.)
         oidc.enable_check_cookies()
     try:
         return oidc.redirect(absolute("courses:lti_launch", request))
@@ -168,7 +173,7 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
     issuer, client_id = registration.issuer, registration.client_id
     claims = launch_claims_read(data, issuer=issuer, client_id=client_id)
     message_type = claims.message_type
-    if message_type not in {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}:
+    if message_type not in {"LtiResourceLinkRequest", "LtiDeepLinkingRequest", SUBMISSION_REVIEW}:
         raise LaunchError(
             f"This tool does not handle {message_type[:100] or 'this kind of'} launches.",
             title="This kind of launch is not supported",
@@ -221,6 +226,15 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
             },
         )
 
+    if message_type == SUBMISSION_REVIEW:
+        return submission_review_outcome(
+            registration=registration,
+            course=course,
+            learner=learner,
+            claims=claims,
+            role=role,
+            launch_id=launch_id,
+        )
     if role == "instructor":
         roster_refresh_soon(course=course)
     assignment = assignment_resolve(course=course, claims=claims, role=role)
@@ -239,6 +253,89 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
             message="Your instructor hasn't set this assignment up yet.",
         )
     return LaunchOutcome(kind="resource", context=context)
+
+
+def submission_review_outcome(
+    *,
+    registration: LtiTool,
+    course: Course,
+    learner: Learner,
+    claims: LaunchClaims,
+    role: str,
+    launch_id: str,
+) -> LaunchOutcome:
+    """A review launch from the gradebook: whose submission, of which assignment, may be opened.
+
+    Instructors open any learner of the course; a learner opens only their own.
+    """
+
+    def refuse(message: str, title: str, *, status: int = 404, hint: str = "") -> LaunchError:
+        return LaunchError(
+            message,
+            title=title,
+            hint=hint,
+            status=status,
+            issuer=registration.issuer,
+            client_id=registration.client_id,
+        )
+
+    assignment = None
+    wanted = _custom_uuid(claims.custom)
+    if wanted:
+        assignment = Assignment.objects.filter(uuid=wanted, course=course).first()
+    if assignment is None and claims.resource_link_id:
+        assignment = Assignment.objects.filter(
+            course=course, resource_link_id=claims.resource_link_id
+        ).first()
+    if assignment is None and claims.lineitem_url:
+        assignment = Assignment.objects.filter(
+            course=course, lineitem_url=claims.lineitem_url
+        ).first()
+    if assignment is None:
+        raise refuse(
+            "The LMS asked to review a submission of an assignment this tool does not know "
+            "in this course.",
+            "This submission cannot be found",
+            hint="Open the assignment from the course once, then review from the gradebook.",
+        )
+    reviewed = learner
+    if claims.for_user_sub and claims.for_user_sub != learner.sub:
+        if role != "instructor":
+            raise refuse(
+                "You can review only your own submission.",
+                "This submission is not yours",
+                status=403,
+            )
+        reviewed = Learner.objects.filter(
+            registration=registration,
+            sub=claims.for_user_sub,
+            enrollments__course=course,
+        ).first()
+        if reviewed is None:
+            raise refuse(
+                "This learner has not opened the assignment yet, and the course's member "
+                "list does not name them: there is no dataset or submission to review.",
+                "Nothing to review yet",
+            )
+    elif role == "instructor" and not claims.for_user_sub:
+        raise refuse(
+            "The LMS did not say whose submission to review (no for_user claim).",
+            "Whose submission?",
+            status=400,
+            hint="Open the review from a learner's cell in the gradebook.",
+        )
+    return LaunchOutcome(
+        kind="review",
+        context=LaunchContext(
+            learner_id=learner.pk,
+            course_id=course.pk,
+            assignment_uuid=str(assignment.uuid),
+            role=role,
+            registration_id=registration.pk,
+            launch_id=launch_id,
+        ),
+        review_learner_id=reviewed.pk,
+    )
 
 
 def roster_refresh_soon(*, course: Course) -> None:
@@ -345,6 +442,14 @@ def assignment_resolve(*, course: Course, claims: LaunchClaims, role: str) -> As
         assignment = (
             Assignment.objects.select_for_update().filter(uuid=wanted, course=course).first()
         )
+        if assignment is None:
+            # A link copied from another course (LMS course copy), or an unknown one.
+            return assignment_for_copied_link(
+                course=course,
+                wanted=wanted,
+                resource_link_id=resource_link_id,
+                lineitem_url=lineitem_url,
+            )
     if assignment is None and resource_link_id:
         assignment = (
             Assignment.objects.select_for_update()
@@ -381,6 +486,10 @@ def assignment_resolve(*, course: Course, claims: LaunchClaims, role: str) -> As
         return assignment
 
     changed = []
+    if assignment.link_pending_since is not None:
+        # The LMS launched the link the picker returned: it took it.
+        assignment.link_pending_since = None
+        changed.append("link_pending_since")
     if resource_link_id and not assignment.resource_link_id:
         clash = Assignment.objects.filter(course=course, resource_link_id=resource_link_id)
         if not clash.exclude(pk=assignment.pk).exists():

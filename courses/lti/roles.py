@@ -49,3 +49,18 @@ def map_roles(roles: Iterable[str]) -> Literal["instructor", "learner"] | None:
     if "Learner" in context_roles or "Student" in context_roles or set(roles) & TEST_USER_ROLES:
         return "learner"
     return None
+
+
+def staff_label(roles: Iterable[str]) -> str:
+    """How the roster names a staff member: teaching assistant, administrator or instructor."""
+    roles = [role.strip() for role in roles if isinstance(role, str)]
+    context_roles = {_context_role(role) for role in roles} - {None}
+    if "TeachingAssistant" in context_roles:
+        return "Teaching assistant"
+    if "Instructor" in context_roles:
+        return "Instructor"
+    if "ContentDeveloper" in context_roles:
+        return "Content developer"
+    if "Administrator" in context_roles or set(roles) & ADMINISTRATOR_ROLES:
+        return "Administrator"
+    return "Instructor"

@@ -21,6 +21,7 @@ import requests
 from django.core.cache import cache
 from pylti1p3.contrib.django.lti1p3_tool_config.models import LtiTool
 
+from courses.lti.health import platform_health_record
 from courses.lti.tool import platform_registration
 
 HTTP_TIMEOUT = 20
@@ -64,8 +65,15 @@ def next_link(response: requests.Response) -> str | None:
 class PlatformServiceClient:
     """Signed client-credentials tokens and authorized requests to one registration's services."""
 
-    def __init__(self, tool: LtiTool, *, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        tool: LtiTool,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = HTTP_TIMEOUT,
+    ) -> None:
         self.tool = tool
+        self.timeout = timeout
         self.registration = platform_registration(issuer=tool.issuer, client_id=tool.client_id)
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
@@ -83,6 +91,31 @@ class PlatformServiceClient:
         token = cache.get(key)
         if token:
             return token
+        token, expires_in = self.token_request(scopes)
+        cache.set(key, token, timeout=max(expires_in - TOKEN_EXPIRY_MARGIN, 1))
+        return token
+
+    def token_request(self, scopes: list[str]) -> tuple[str, int]:
+        """Ask the token endpoint for a new token: (token, seconds it lasts).
+
+        The outcome is recorded for the administrators' platform check page.
+        """
+        try:
+            token, expires_in = self._token_request(scopes)
+        except ServiceError as exc:
+            platform_health_record(
+                registration=self.tool, endpoint="token", ok=False, message=exc.message
+            )
+            raise
+        platform_health_record(
+            registration=self.tool,
+            endpoint="token",
+            ok=True,
+            message=f"{self.tool.auth_token_url} granted a token.",
+        )
+        return token, expires_in
+
+    def _token_request(self, scopes: list[str]) -> tuple[str, int]:
         now = int(time.time())
         token_url = self.tool.auth_token_url
         assertion = {
@@ -110,7 +143,7 @@ class PlatformServiceClient:
                     "scope": " ".join(scopes),
                 },
                 headers={"Accept": "application/json"},
-                timeout=HTTP_TIMEOUT,
+                timeout=self.timeout,
             )
         except requests.RequestException as exc:
             raise ServiceError(f"The LMS token endpoint {token_url} is unreachable: {exc}") from exc
@@ -127,8 +160,7 @@ class PlatformServiceClient:
             expires_in = int(data.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError) as exc:
             raise ServiceError(f"The LMS token endpoint {token_url} answered no token.") from exc
-        cache.set(key, token, timeout=max(expires_in - TOKEN_EXPIRY_MARGIN, 1))
-        return token
+        return token, expires_in
 
     def request(
         self,
@@ -149,7 +181,7 @@ class PlatformServiceClient:
                 data = json.dumps(json_body)
             try:
                 response = self.session.request(
-                    method, url, data=data, headers=headers, timeout=HTTP_TIMEOUT
+                    method, url, data=data, headers=headers, timeout=self.timeout
                 )
             except requests.RequestException as exc:
                 raise ServiceError(f"The LMS at {url} is unreachable: {exc}") from exc

@@ -99,6 +99,33 @@ class ToolMessageLaunch(DjangoMessageLaunch):
     def get_jwt_header(self) -> dict:
         return dict(self._jwt.get("header", {}))
 
+    def fetch_public_key(self, key_set_url: str):
+        # Record whether the platform's key set answered, for the administrators' check page.
+        # A key set served from the cache says nothing new, so only real fetches count.
+        cache_key = "key-set-url-" + hashlib.md5(key_set_url.encode("utf-8")).hexdigest()
+        cached = cache.get("lti1p3-" + cache_key) is not None
+        try:
+            key_set = super().fetch_public_key(key_set_url)
+        except LtiException as exc:
+            self._health_record(ok=False, message=str(exc))
+            raise
+        if not cached:
+            self._health_record(ok=True, message=f"Key set fetched from {key_set_url}.")
+        return key_set
+
+    def _health_record(self, *, ok: bool, message: str) -> None:
+        from courses.lti.health import platform_health_record, registration_by_params
+
+        if self._registration is None:
+            return
+        registration = registration_by_params(
+            issuer=self._registration.get_issuer() or "",
+            client_id=self._registration.get_client_id(),
+        )
+        platform_health_record(
+            registration=registration, endpoint="key_set", ok=ok, message=message
+        )
+
     def get_public_key(self):
         try:
             return super().get_public_key()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import math
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
 from courses.services.answer_keys import version_questions
+from courses.services.charts import table_charts
 from courses.services.datasets import FORMAT_LABELS, format_limit_reason
 from courses.services.questions import QuestionsError, questions_save, sample_keys
 from courses.services.variants import (
@@ -26,6 +28,9 @@ from courses.services.variants import (
 from datagen_lti.drafting import draft_spec
 from datagen_lti.synth import SpecError, load_spec
 from datagen_lti.synth.generate import GeneratedDataset
+from datagen_lti.synth.sandbox import QueryError, Sandbox
+from datagen_lti.synth.schema_build import build_schema
+from datagen_lti.synth.spec import Spec
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ def spec_version_save(
     source: str = SpecVersion.Source.MANUAL,
     created_by: Learner | None = None,
     objectives: str | None = None,
+    rationale: str = "",
 ) -> SpecVersion:
     """Validate a spec (YAML or JSON) and store it as the next draft version.
 
@@ -53,6 +59,7 @@ def spec_version_save(
     the same document as the latest version returns that version unchanged.
     """
     spec = load_spec(text, limits=spec_limits())
+    check_sql_checks(spec)
     dataset_spec, _ = DatasetSpec.objects.select_for_update().get_or_create(assignment=assignment)
     if objectives is not None:
         dataset_spec.objectives = objectives
@@ -62,7 +69,8 @@ def spec_version_save(
         # Same spec; only comments or layout changed. Keep the new wording on a draft.
         if latest.status == SpecVersion.Status.DRAFT and latest.source_text != text:
             latest.source_text = text
-            latest.save(update_fields=["source_text"])
+            latest.rationale = rationale or latest.rationale
+            latest.save(update_fields=["source_text", "rationale"])
         return latest
     # A new version keeps the questions of the one it follows; its checks recompute their keys.
     return SpecVersion.objects.create(
@@ -72,12 +80,49 @@ def spec_version_save(
         source=source,
         document=json.loads(spec.canonical_json()),
         source_text=text if isinstance(text, str) else "",
+        rationale=rationale,
         sha256=spec.sha256,
         created_by=created_by,
         questions=latest.questions if latest else {},
         questions_text=latest.questions_text if latest else "",
         questions_sha256=latest.questions_sha256 if latest else "",
     )
+
+
+def check_sql_checks(spec: Spec) -> None:
+    """Run every ``kind: sql`` check on empty tables of the spec's schema before it is saved.
+
+    The loader has already parsed each query; this binds it, so an unknown table or
+    column, or a type mismatch, is refused now with the check's number rather than
+    failing for every sample learner later. Flaws can turn a column into text (mixed
+    date formats), so with flaws only unknown names are refused.
+    """
+    queries = [(i, c.query) for i, c in enumerate(spec.checks) if c.kind == "sql"]
+    if not queries:
+        return
+    tables = {t.name: t.arrow_schema.empty_table() for t in build_schema(spec).tables}
+    with Sandbox(tables) as box:
+        for index, query in queries:
+            try:
+                columns = box.query(query, max_rows=1).columns
+            except QueryError as exc:
+                if spec.flaws and not _names_unknown(exc.message):
+                    continue
+                problem = exc.message.removeprefix("the query failed: ")
+            else:
+                if len(columns) == 1:
+                    continue
+                problem = f"it returns {len(columns)} columns; a check's SELECT returns one value"
+            raise SpecError(
+                f"checks.{index}.query",
+                f"check {index + 1}'s SQL cannot run: {problem}",
+                "use the table and column names of this spec; the query runs on each "
+                "learner's own tables",
+            )
+
+
+def _names_unknown(message: str) -> bool:
+    return "there is no table" in message or "there is no column" in message
 
 
 def spec_version_check(
@@ -203,22 +248,80 @@ def spec_version_preview(
 
 
 def _preview_tables(dataset: GeneratedDataset) -> list[dict[str, Any]]:
-    """The first rows of every table as text, for the preview page to show without generating."""
+    """The first rows of every table as text, for the preview page to show without generating.
+
+    With them: which of those cells a teaching flaw changed (``flawed``: row, column
+    and flaw kind; a duplicated row has no column) and a chart summary per column of
+    the whole table.
+    """
     width = sum(len(table.columns) for table in dataset.schema.tables)
     keep = max(1, min(PREVIEW_ROWS, PREVIEW_MAX_CELLS // max(width, 1)))
     tables = []
     for table in dataset.schema.tables:
         columns = [column.name for column in table.columns]
-        rows = dataset.tables[table.name].slice(0, keep).to_pylist()
+        data = dataset.tables[table.name]
+        rows = data.slice(0, keep).to_pylist()
         tables.append(
             {
                 "name": table.name,
-                "rows": dataset.tables[table.name].num_rows,
+                "rows": data.num_rows,
                 "columns": columns,
                 "data": [[_preview_cell(row[name]) for name in columns] for row in rows],
+                "flawed": _flawed_cells(dataset, table.name, keep),
+                "charts": table_charts(data, primary_key=table.primary_key),
             }
         )
     return tables
+
+
+def _flawed_cells(dataset: GeneratedDataset, table: str, keep: int) -> list[list[Any]]:
+    if dataset.flaw_manifest is None:
+        return []
+    return [
+        [record.row, record.column, record.kind]
+        for record in dataset.flaw_manifest.for_table(table)
+        if record.row < keep
+    ]
+
+
+def preview_rows(table: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """A recorded preview table's rows as cells that know the flaw that touched them."""
+    columns = table["columns"]
+    marks: dict[tuple[int, int | None], str] = {}
+    for row, column, kind in table.get("flawed") or []:
+        index = columns.index(column) if column in columns else None
+        marks[(row, index)] = kind
+    return [
+        [
+            {"value": value, "flaw": marks.get((r, c)) or marks.get((r, None))}
+            for c, value in enumerate(values)
+        ]
+        for r, values in enumerate(table["data"])
+    ]
+
+
+def check_matrix(validation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each objective check (numbered from 1) with its result for every sample learner."""
+    previews = validation.get("previews") or []
+    rows: dict[int, dict[str, Any]] = {}
+    for preview in previews:
+        for result in (preview.get("checks") or {}).get("results", []):
+            row = rows.setdefault(
+                result["index"],
+                {
+                    "number": result["index"] + 1,
+                    "label": result["label"],
+                    "description": result.get("description", ""),
+                    "required": result.get("required", True),
+                    "learners": {},
+                },
+            )
+            row["learners"][preview["learner"]] = result
+    learners = [preview["learner"] for preview in previews]
+    return [
+        {**row, "results": [row["learners"].get(n) for n in learners]}
+        for _, row in sorted(rows.items())
+    ]
 
 
 def _preview_cell(value: Any) -> Any:
@@ -298,6 +401,7 @@ def spec_version_draft(
         source=SpecVersion.Source.LLM if draft.source == "llm" else SpecVersion.Source.TEMPLATE,
         created_by=created_by,
         objectives=objectives,
+        rationale=draft.rationale,
     )
     if draft.questions_text and version.status == SpecVersion.Status.DRAFT:
         try:
@@ -306,3 +410,32 @@ def spec_version_draft(
             logger.warning("Drafted questions not kept for %s: %s", assignment.pk, exc)
     spec_version_check(spec_version=version, progress=share(0.7, 1.0))
     return version
+
+
+def spec_version_diff(*, old: tuple[int, str], new: tuple[int, str]) -> list[tuple[str, str]]:
+    """The unified diff of two versions' text, given as (number, text), as (kind, line) pairs.
+
+    Kinds: ``file`` (the headers), ``hunk``, ``add``, ``del`` and ``same``.
+    """
+    lines = difflib.unified_diff(
+        old[1].splitlines(),
+        new[1].splitlines(),
+        fromfile=f"version {old[0]}",
+        tofile=f"version {new[0]}",
+        lineterm="",
+        n=3,
+    )
+    diff = []
+    for line in lines:
+        if line.startswith(("---", "+++")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        diff.append((kind, line))
+    return diff

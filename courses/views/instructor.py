@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
@@ -17,13 +17,18 @@ from courses.jobs import job_enqueue_once, job_run_fail_if_stale
 from courses.lti.access import instructor_required
 from courses.models import IssuedDataset, JobRun, SpecVersion
 from courses.services.datasets import DatasetUnavailable, dataset_reissue
+from courses.services.diagrams import spec_diagram
 from courses.services.preparation import class_preparation
 from courses.services.questions import QuestionsError, questions_save, stale_keys
+from courses.services.spec_errors import editor_error
 from courses.services.specs import (
     PREVIEW_LEARNERS,
     ApprovalError,
+    check_matrix,
+    preview_rows,
     scale_warnings,
     spec_version_approve,
+    spec_version_diff,
     spec_version_preview,
     spec_version_save,
 )
@@ -35,6 +40,37 @@ def _manage(assignment_uuid: UUID, anchor: str = "") -> HttpResponseRedirect:
     """Back to the management page, scrolled to the section the action concerns."""
     url = reverse("courses:instructor_assignment", kwargs={"assignment_uuid": assignment_uuid})
     return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _import_pages(assignment_uuid: UUID) -> dict[str, str]:
+    """Links to the import pages that this installation has (they are optional)."""
+    pages = {}
+    for key, name in (
+        ("ddl", "courses:instructor_import_ddl"),
+        ("data", "courses:instructor_import_data"),
+    ):
+        try:
+            pages[key] = reverse(name, kwargs={"assignment_uuid": assignment_uuid})
+        except NoReverseMatch:
+            continue
+    return pages
+
+
+def _version_diff(request: HttpRequest, versions: list[SpecVersion]) -> dict | None:
+    """The diff asked for with ``?diff_from=N&diff_to=M``, if both versions exist."""
+    try:
+        numbers = int(request.GET["diff_from"]), int(request.GET["diff_to"])
+    except (KeyError, ValueError):
+        return None
+    by_number = {v.number: v for v in versions}
+    old, new = by_number.get(numbers[0]), by_number.get(numbers[1])
+    if old is None or new is None:
+        return {"error": "Choose two of the listed versions."}
+    lines = spec_version_diff(
+        old=(old.number, selectors.spec_as_yaml(old)),
+        new=(new.number, selectors.spec_as_yaml(new)),
+    )
+    return {"old": old, "new": new, "lines": lines}
 
 
 def _page(
@@ -65,6 +101,9 @@ def _page(
         )
         if check_job is not None and check_job.status == JobRun.Status.FAILED:
             latest.refresh_from_db(fields=["validation"])  # the failure may just be recorded
+    versions = list(selectors.spec_versions(assignment).select_related("approved_by")[:10])
+    validation = (latest.validation or {}) if latest is not None else {}
+    checked = validation.get("sha256") == getattr(latest, "sha256", None)
     return render(
         request,
         "courses/instructor_assignment.html",
@@ -75,13 +114,18 @@ def _page(
             "spec_error": spec_error,
             "latest": latest,
             "approved": selectors.approved_version(assignment),
-            "versions": selectors.spec_versions(assignment)[:10],
+            "versions": versions,
+            "version_diff": _version_diff(request, versions),
+            "diagram": spec_diagram(latest.document, sha256=latest.sha256) if latest else None,
+            "check_matrix": check_matrix(validation) if checked else [],
+            "import_pages": _import_pages(assignment.uuid),
             "check_job": check_job,
             "examples": selectors.example_specs(),
             "draft_job": selectors.latest_draft_job(assignment),
             "objectives": selectors.assignment_objectives(assignment),
             "drafts_with_model": bool(settings.OPENAI_API_KEY),
             "gradebook": selectors.assignment_gradebook(assignment),
+            "staff": selectors.course_staff(assignment.course),
             "questions_form": questions_form,
             "questions_error": questions_error,
             "grades": grades,
@@ -147,7 +191,8 @@ def instructor_spec_save(request: HttpRequest, assignment_uuid: UUID) -> HttpRes
             request, text=form.cleaned_data["document"], source=SpecVersion.Source.MANUAL
         )
     except SpecError as exc:
-        return _page(request, spec_form=form, spec_error=exc, status=400)
+        error = editor_error(form.cleaned_data["document"], exc)
+        return _page(request, spec_form=form, spec_error=error, status=400)
 
 
 @require_POST
@@ -265,10 +310,16 @@ def instructor_preview(request: HttpRequest, assignment_uuid: UUID, number: int)
         check_job.refresh_from_db()  # inline mode has already run it
         version.refresh_from_db()
         preview, error = spec_version_preview(version, number)
+    tables = [
+        {**table, "cells": preview_rows(table), "charts": table.get("charts")}
+        for table in (preview or {}).get("tables", [])
+    ]
     return render(
         request,
         "courses/instructor_preview.html",
         {
+            "tables": tables,
+            "diagram": spec_diagram(version.document, sha256=version.sha256),
             "assignment": request.assignment,
             "version": version,
             "number": number,
@@ -350,6 +401,26 @@ def instructor_reissue(
     request: HttpRequest, assignment_uuid: UUID, learner_id: int
 ) -> HttpResponse:
     learner = selectors.course_learner_or_404(assignment=request.assignment, learner_id=learner_id)
+    if request.POST.get("confirmed") != "yes":
+        # A new variant replaces the learner's data: ask first (the page works without scripts).
+        return render(
+            request,
+            "courses/instructor/confirm.html",
+            {
+                "assignment": request.assignment,
+                "title": f"Reissue {learner}'s dataset?",
+                "consequence": (
+                    f"{learner} gets a new variant with new data on their next visit; "
+                    "the files they downloaded no longer match it."
+                ),
+                "action": request.path,
+                "button": "Reissue",
+                "back": reverse(
+                    "courses:instructor_assignment", kwargs={"assignment_uuid": assignment_uuid}
+                )
+                + "#learners",
+            },
+        )
     try:
         dataset_reissue(assignment=request.assignment, learner=learner)
     except DatasetUnavailable as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from courses.lti import deep_linking
+from courses.lti import deep_linking, storage
 from courses.lti.access import bind_launch, launch_context_by_id
 from courses.lti.addresses import tool_urls
 from courses.lti.canvas import canvas_configuration
@@ -37,7 +38,12 @@ def login(request: HttpRequest) -> HttpResponse:
         request, issuer=params.get("iss", ""), client_id=params.get("client_id", "")
     )
     try:
-        return login_redirect(request=request)
+        response = login_redirect(request=request)
+        target = storage.storage_target_of(params)
+        if target and response.status_code == 302:
+            # The platform keeps state and nonce for a frame that may have no cookies.
+            response = storage.storage_login_page(request=request, redirect=response, target=target)
+        return response
     except LtiError as exc:
         return render_exception(request, exc)
 
@@ -60,6 +66,9 @@ def launch(request: HttpRequest) -> HttpResponse:
     # No launch is bound yet: an error page here is framed by the platform that posted.
     frame_ancestors_for_platform(request, issuer=issuer, client_id=client_id)
     try:
+        # A login through the platform's storage: read it back first (courses.lti.storage).
+        if (check_page := storage.storage_launch_check(request)) is not None:
+            return check_page
         outcome = launch_handle(request=request)
     except LtiError as exc:
         return render_exception(request, exc)
@@ -72,6 +81,12 @@ def launch(request: HttpRequest) -> HttpResponse:
             request, launch_id=context.launch_id, deep_link=outcome.deep_link or {}
         )
         return redirect("courses:lti_deep_link", launch_id=context.launch_id)
+    if outcome.kind == "review" and context.is_instructor:
+        return redirect(
+            "courses:instructor_learner_detail",
+            assignment_uuid=context.assignment_uuid,
+            learner_id=outcome.review_learner_id,
+        )
     name = (
         "courses:instructor_assignment" if context.is_instructor else "courses:learner_assignment"
     )
@@ -159,24 +174,37 @@ def deep_link(request: HttpRequest, launch_id: str) -> HttpResponse:
             message="Start again from the LMS.",
             status=404,
         )
-    assignments = Assignment.objects.filter(course=course).order_by("-created_at")
+    assignments = deep_linking.linkable_assignments(course)
     settings = pending.get("settings") or {}
     form_errors: list[str] = []
     if request.method == "POST":
         try:
             if request.POST.get("action") == "create":
-                assignment = deep_linking.assignment_create(
-                    course=course,
-                    title=request.POST.get("title", ""),
-                    points=request.POST.get("points", ""),
-                )
+                items = [
+                    deep_linking.NewItem(title, points)
+                    for title, points in zip(
+                        request.POST.getlist("title"), request.POST.getlist("points"), strict=False
+                    )
+                ]
+                spec_from = None
+                if request.POST.get("spec_from"):
+                    spec_from = deep_linking.assignment_pick(
+                        course=course, assignment_uuid=request.POST["spec_from"]
+                    )
+                with transaction.atomic():
+                    picked = deep_linking.assignments_create(
+                        course=course, items=items, spec_from=spec_from
+                    )
+                    token, return_url = deep_linking.deep_link_response(
+                        deep_link=pending, assignments=picked, request=request
+                    )
             else:
-                assignment = deep_linking.assignment_pick(
-                    course=course, assignment_uuid=request.POST.get("assignment", "")
+                picked = deep_linking.assignments_pick(
+                    course=course, assignment_uuids=request.POST.getlist("assignment")
                 )
-            token, return_url = deep_linking.deep_link_response(
-                deep_link=pending, assignment=assignment, request=request
-            )
+                token, return_url = deep_linking.deep_link_response(
+                    deep_link=pending, assignments=picked, request=request
+                )
         except LtiError as exc:
             form_errors.append(exc.message)
         else:
@@ -184,14 +212,35 @@ def deep_link(request: HttpRequest, launch_id: str) -> HttpResponse:
             return HttpResponse(
                 deep_linking.auto_post_form(action=return_url, fields={"JWT": token})
             )
+    try:
+        rows = int(request.GET.get("items") or request.POST.get("rows") or 1)
+    except ValueError:
+        rows = 1
+    rows = max(1, min(rows, deep_linking.MAX_ITEMS))
+    posted_titles = request.POST.getlist("title") if request.method == "POST" else []
+    posted_points = request.POST.getlist("points") if request.method == "POST" else []
+    rows = max(rows, len(posted_titles))
+    new_items = [
+        {
+            "number": n + 1,
+            "title": posted_titles[n] if n < len(posted_titles) else "",
+            "points": posted_points[n] if n < len(posted_points) else "100",
+        }
+        for n in range(rows)
+    ]
     return render(
         request,
         "lti/deep_link.html",
         {
             "course": course,
             "assignments": assignments,
+            "with_spec": [a for a in assignments if a.status != Assignment.Status.DRAFT],
             "launch_id": launch_id,
-            "suggested_title": settings.get("title") or "",
+            "new_items": new_items,
+            "rows": rows,
+            "max_items": deep_linking.MAX_ITEMS,
+            # The LMS's own title is usually the tool's name: the instructor names each one.
+            "accept_multiple": settings.get("accept_multiple") is not False,
             "errors": form_errors,
         },
         status=400 if form_errors else 200,

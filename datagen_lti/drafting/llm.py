@@ -28,12 +28,14 @@ from datagen_lti.drafting.prompt import (
     MAX_DRAFT_ROWS,
     MAX_DRAFT_TABLES,
     objectives_message,
+    properties_problem,
     questions_message,
     questions_repair_message,
     questions_system_prompt,
     repair_message,
     system_prompt,
 )
+from datagen_lti.drafting.properties import Detected, detect_properties, tagged, unguaranteed
 from datagen_lti.drafting.render import header_comment, questions_yaml, spec_yaml
 from datagen_lti.grading.keys import AnswerKeyError, compute_answer_key
 from datagen_lti.grading.questions import (
@@ -119,9 +121,13 @@ def draft_with_llm(
     """
     objectives = clean_objectives(objectives)
     title = clean_title(title)
+    detected = detect_properties(objectives)
     messages: list[dict[str, str]] = [
         {"role": "system", "content": system_prompt()},
-        {"role": "user", "content": objectives_message(objectives, title=title)},
+        {
+            "role": "user",
+            "content": objectives_message(objectives, title=title, properties=detected),
+        },
     ]
     calls = max(0, max_repairs) + 1
     problem = ""
@@ -133,14 +139,23 @@ def draft_with_llm(
         )
         reply = _complete(client, model=model, messages=messages, response_format=response_format())
         accepted, problem = _evaluate(
-            reply, title=title, progress=progress, fraction=SPEC_SHARE * attempt / calls
+            reply,
+            title=title,
+            progress=progress,
+            fraction=SPEC_SHARE * attempt / calls,
+            detected=tuple(detected),
         )
         if accepted is not None:
             spec, sample = accepted
             drafted = _draft_questions(
                 objectives, sample, client=client, model=model, calls=calls, progress=progress
             )
-            rationale = _rationale(spec, model=model, attempts=attempt) + " " + drafted.note
+            rationale = (
+                _rationale(spec, model=model, attempts=attempt)
+                + _properties_note(spec, detected)
+                + "\n"
+                + drafted.note
+            )
             _report(progress, 1.0, "Draft ready")
             return Draft(
                 spec=spec,
@@ -309,7 +324,12 @@ def _complete(
 
 
 def _evaluate(
-    reply: _Reply, *, title: str | None, progress: Progress | None, fraction: float
+    reply: _Reply,
+    *,
+    title: str | None,
+    progress: Progress | None,
+    fraction: float,
+    detected: tuple[Detected, ...] = (),
 ) -> tuple[tuple[Spec, GeneratedDataset] | None, str]:
     """Return the spec and its sample dataset, or None and what is wrong with the reply."""
     if reply.refusal:
@@ -333,6 +353,9 @@ def _evaluate(
         spec = spec_from_data(data, limits=DRAFT_LIMITS)
     except SpecError as exc:
         return None, f"it is invalid at `{exc.path}`: {_sentence(exc)}"
+    missing = unguaranteed(list(spec.checks), list(detected))
+    if missing:
+        return None, properties_problem(missing)
     _report(progress, fraction, "Generating a sample dataset from the draft")
     try:
         sample = generate(spec, seed=TRIAL_SEED, scale=1.0, limits=DRAFT_LIMITS)
@@ -371,6 +394,25 @@ def _rationale(spec: Spec, *, model: str, attempts: int) -> str:
         "a sample dataset generated from it meets every required check. Review it before "
         "approving."
     )
+
+
+def _properties_note(spec: Spec, detected: list[Detected]) -> str:
+    """One line per property the objectives need, with the checks that guarantee it."""
+    if not detected:
+        return ""
+    lines = ["", "Properties the objectives need:"]
+    for item in detected:
+        checks = [
+            check.description or check.kind
+            for check in spec.checks
+            if check.required
+            and check.kind in item.property.check_kinds
+            and (item.id in tagged(check.description) or check.kind != "sql")
+        ]
+        lines.append(
+            f"- {item.id}: guaranteed by the check " + "; ".join(f"“{c}”" for c in checks) + "."
+        )
+    return "\n".join(lines)
 
 
 def _report(progress: Progress | None, fraction: float, message: str) -> None:

@@ -1,6 +1,11 @@
-"""Draft a spec without a language model: pick the example scenario the objectives point to.
+"""Draft a spec without a language model: the example scenario the objectives are about, plus
+the properties the lesson needs.
 
-The scenario's questions (``<stem>.questions.yaml`` beside it) come with the draft.
+The scenario is chosen by the entities the objectives name (customers, patients, house
+prices) and then the skills; each property the objectives ask for (``properties``) is added
+with a fragment and a required check that guarantees it (``fragments``, ``compose``). The
+scenario's questions (``<stem>.questions.yaml`` beside it) come with the draft, less any
+that the added properties break.
 """
 
 from __future__ import annotations
@@ -9,8 +14,10 @@ import json
 import re
 from pathlib import Path
 
+from datagen_lti.drafting.compose import Composed, compose
 from datagen_lti.drafting.draft import Draft, DraftError, clean_objectives, clean_title
-from datagen_lti.drafting.render import header_comment, spec_yaml
+from datagen_lti.drafting.properties import Detected, detect_properties
+from datagen_lti.drafting.render import header_comment, questions_yaml, spec_yaml
 from datagen_lti.drafting.scenarios import DEFAULT_SCENARIO, SCENARIO_ORDER, Score, score_objectives
 from datagen_lti.grading.files import questions_path_for
 from datagen_lti.grading.questions import EMPTY, QuestionSet, load_questions
@@ -20,6 +27,23 @@ EXAMPLES_DIR = Path(__file__).parents[2] / "examples" / "specs"
 
 _TITLE_LINE = re.compile(r"^title:.*$", re.MULTILINE)
 
+# Points for the scenarios whose own tables already provide a property the objectives need:
+# a self reference, a junction table, a regression pair, a cleaning exercise's flaws.
+PROPERTY_HOMES: dict[str, dict[str, int]] = {
+    "hierarchy_depth": {"hr_hierarchy": 9},
+    "junction_repeats": {"university": 5},
+    "correlation_range": {"housing": 3},
+    "correlated_measures": {"housing": 3},
+    "time_series_trend": {"sensors": 2},
+    "seasonal_peak": {"hospital": 1},
+    "text_dates": {"sensors": 2},
+    "orphans": {"sensors": 2},
+    "duplicates": {"sensors": 1},
+    "boolean_label": {"retail": 2},
+    "functional_dependency": {"retail": 2},
+    "unreferenced_row": {"retail": 2},
+}
+
 
 def draft_offline(
     objectives: str, *, title: str | None = None, examples_dir: Path | str | None = None
@@ -28,7 +52,10 @@ def draft_offline(
     objectives = clean_objectives(objectives)
     title = clean_title(title)
     templates = available_templates(examples_dir)
-    scores = score_objectives(objectives, tuple(n for n in SCENARIO_ORDER if n in templates))
+    detected = detect_properties(objectives)
+    scores = score_objectives(
+        objectives, tuple(n for n in SCENARIO_ORDER if n in templates), bonus=_bonus(detected)
+    )
     chosen = scores[0] if scores and scores[0].points > 0 else None
     path = templates[chosen.scenario if chosen else _fallback(templates)]
     source_text = path.read_text(encoding="utf-8")
@@ -43,8 +70,37 @@ def draft_offline(
             reason="templates",
         ) from exc
     questions, questions_text, note = _template_questions(path)
-    rationale = _rationale(chosen, scores, path, _header(source_text)) + " " + note
-    text = header_comment(objectives, rationale) + "#\n" + source_text
+    rationale = _rationale(chosen, scores, path, _header(source_text))
+    if detected:
+        try:
+            composed = compose(
+                spec,
+                scenario=path.stem,
+                objectives=objectives,
+                detected=detected,
+                questions=questions,
+            )
+        except SpecError as exc:
+            raise DraftError(
+                f"The template {path.name} cannot generate a sample dataset ({exc}); "
+                "ask the administrator to restore the example specs.",
+                reason="templates",
+            ) from exc
+        spec = composed.spec
+        if composed.dropped_questions:
+            questions = composed.questions
+            questions_text = questions_yaml(
+                questions,
+                comment=f"Questions of {path.stem} that still work on the composed draft.",
+            )
+            note = _questions_note(composed, path)
+        rationale += "\n" + _properties_note(composed) + "\n" + note
+        # The template's own leading comment still says what the scenario teaches.
+        text = header_comment(objectives, rationale) + "#\n" + _leading_comment(source_text)
+        text += spec_yaml(spec)
+    else:
+        rationale += " " + note
+        text = header_comment(objectives, rationale) + "#\n" + source_text
     return Draft(
         spec=spec,
         text=text,
@@ -106,6 +162,38 @@ def available_templates(examples_dir: Path | str | None = None) -> dict[str, Pat
     return templates
 
 
+def _bonus(detected: list[Detected]) -> dict[str, int]:
+    bonus: dict[str, int] = {}
+    for item in detected:
+        for scenario, points in PROPERTY_HOMES.get(item.id, {}).items():
+            bonus[scenario] = bonus.get(scenario, 0) + points
+    return bonus
+
+
+def _properties_note(composed: Composed) -> str:
+    """One line per property: how it is provided and which check guarantees it, or why not."""
+    lines = ["Properties the objectives need:"]
+    for outcome in composed.outcomes:
+        if outcome.provided:
+            checks = "; ".join(f"“{c}”" for c in outcome.checks)
+            lines.append(f"- {outcome.property}: {outcome.how}; guaranteed by the check {checks}.")
+            if outcome.dropped:
+                gone = "; ".join(f"“{c}”" for c in outcome.dropped)
+                lines.append(f"  It removed the template's check {gone}, which no longer holds.")
+        else:
+            lines.append(f"- {outcome.property}: NOT provided: {outcome.how}. Add it by hand.")
+    return "\n".join(lines)
+
+
+def _questions_note(composed: Composed, path: Path) -> str:
+    kept = len(composed.questions.questions)
+    dropped = ", ".join(composed.dropped_questions)
+    return (
+        f"{kept} question{'s' if kept != 1 else ''} of {path.stem} come with it; "
+        f"dropped because the added properties break them: {dropped}."
+    )
+
+
 def _fallback(templates: dict[str, Path]) -> str:
     # Joins and GROUP BY suit most SQL courses; a custom folder falls back to its first file.
     return DEFAULT_SCENARIO if DEFAULT_SCENARIO in templates else next(iter(templates))
@@ -124,6 +212,15 @@ def _retitled(text: str, spec: Spec, title: str) -> tuple[str, Spec]:
 def _yaml_string(value: str) -> str:
     # A JSON string is a valid YAML double-quoted scalar, whatever the title contains.
     return json.dumps(value, ensure_ascii=False)
+
+
+def _leading_comment(text: str) -> str:
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line)
+    return "".join(lines)
 
 
 def _header(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import get_args
 
+from datagen_lti.drafting.properties import Detected, detected_text, vocabulary_text
 from datagen_lti.grading.questions import FlawKind
 from datagen_lti.synth import GeneratedDataset
 from datagen_lti.synth.expressions import FUNCTIONS
@@ -156,6 +157,14 @@ group_size_spread, and sql (one read-only SELECT over the tables returning one v
 expect_min and/or expect_max, or expect_true). Checks see the data after the flaws. Choose \
 bounds that hold comfortably for any random variant.
 
+Properties: some lessons need a property in every learner's variant (a customer without \
+orders, a minority true/false label, dates as text in several formats). When the user lists \
+properties, build each one into the data and add at least one required check that guarantees \
+it for every learner (a failed required check makes the engine try another seed), and start \
+that check's description with the property's tag, e.g. "[childless_parent] Some customers \
+never ordered.". The vocabulary, with the check that guarantees each:
+{vocabulary}
+
 Names are snake_case. Every table and column a column, check or flaw names must exist. Shape the \
 tables, relationships, patterns, flaws and checks around the objectives: each exercise the \
 objectives imply should be answerable from the data, and the checks should guarantee it.
@@ -173,21 +182,45 @@ def system_prompt() -> str:
         max_columns=MAX_DRAFT_COLUMNS,
         text_kinds=", ".join(TEXT_KINDS),
         functions=", ".join(FUNCTIONS),
+        vocabulary=vocabulary_text(),
         example=json.dumps(EXAMPLE_SPEC, separators=(",", ":")),
     )
 
 
-def objectives_message(objectives: str, *, title: str | None) -> str:
-    """The first user message: the objectives, quoted so they read as data."""
+def objectives_message(
+    objectives: str, *, title: str | None, properties: list[Detected] | None = None
+) -> str:
+    """The first user message: the objectives, quoted so they read as data, and the
+    properties they need."""
     lines = [
         "Draft a dataset spec for these learning objectives (between the markers):",
         "<<<",
         objectives,
         ">>>",
     ]
+    if properties:
+        lines += [
+            "",
+            "These objectives need the following properties in every learner's variant; give "
+            "each a required check whose description starts with its tag:",
+            detected_text(properties),
+        ]
     if title:
         lines.append(f"Use this title: {title}")
     return "\n".join(lines)
+
+
+def properties_problem(missing: list[Detected]) -> str:
+    """What to tell the model when the spec lacks checks for some properties."""
+    return (
+        "no required check guarantees these properties the objectives need:\n"
+        + "\n".join(
+            f"- [{item.id}] {item.property.label}: add {item.property.guarantee}, its "
+            f"description starting with [{item.id}]"
+            for item in missing
+        )
+        + "\nProvide each property in the tables and add its check."
+    )
 
 
 def repair_message(problem: str) -> str:

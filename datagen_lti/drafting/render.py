@@ -40,7 +40,11 @@ def header_comment(objectives: str, rationale: str) -> str:
             paragraph, COMMENT_WIDTH - 4, initial_indent="  ", subsequent_indent="  "
         ) or [""]
     lines.append("")
-    lines += textwrap.wrap("Why this draft: " + _printable(rationale), COMMENT_WIDTH - 2)
+    # The rationale's own lines (a list of properties) stay lines; each is wrapped.
+    for number, line in enumerate(_printable(rationale).splitlines() or [""]):
+        text = ("Why this draft: " if number == 0 else "") + line.strip()
+        indent = "  " if text.startswith("- ") else ""
+        lines += textwrap.wrap(text, COMMENT_WIDTH - 2, subsequent_indent=indent) or [""]
     return "".join(f"# {line}".rstrip() + "\n" for line in lines)
 
 

@@ -12,7 +12,7 @@ from datagen_lti.synth.constraints import apply_nulls, apply_order
 from datagen_lti.synth.context import ChunkContext, Store, TablePlan
 from datagen_lti.synth.errors import spec_errors_at
 from datagen_lti.synth.expressions import parse_expression
-from datagen_lti.synth.gen_categories import generate_category
+from datagen_lti.synth.gen_categories import category_inputs, generate_category
 from datagen_lti.synth.gen_derived import generate_derived
 from datagen_lti.synth.gen_ids import generate_id
 from datagen_lti.synth.gen_numbers import (
@@ -29,6 +29,7 @@ from datagen_lti.synth.gen_relations import (
 )
 from datagen_lti.synth.gen_text import generate_text
 from datagen_lti.synth.gen_time import epoch_days, generate_date, generate_timestamp
+from datagen_lti.synth.gen_vocab import text_inputs
 from datagen_lti.synth.plan import column_order, scaled_rows, table_order
 from datagen_lti.synth.ranges import int_bounds
 from datagen_lti.synth.schema import DatasetSchema
@@ -65,11 +66,19 @@ def referenced_columns(spec: Spec) -> dict[str, set[str]]:
             if column.type == "foreign_key":
                 kept[column.references].add(spec.table(column.references).pk[0])
             elif column.type == "derived":
-                refs.extend(parse_expression(column.expression).references)
+                expr = parse_expression(column.expression)
+                refs.extend(expr.references)
+                kept[table.name].update(expr.row_index_keys)  # counted across chunks
+            elif column.type in ("date", "timestamp") and column.by is not None:
+                kept[table.name].add(column.by)
             elif column.type == "linear":
                 refs.append(column.x)
-            elif column.type == "category" and column.given:
-                refs.append(column.given)
+            elif column.type == "category":
+                refs.extend(category_inputs(column))
+            elif column.type == "text":
+                refs.extend(text_inputs(column))
+            if column.type == "timestamp" and column.around_the_clock is not None:
+                refs.append(column.around_the_clock.column)
             if column.type == "text" and column.unique:
                 kept[table.name].add(column.name)  # later chunks avoid earlier values
         refs.extend(c.right for c in table.constraints if isinstance(c, OrderConstraint))
@@ -119,12 +128,21 @@ def _plan_table(
                 plan = TablePlan(rows=0, parent_index={fk.name: index})
             plan.whole[partner.name] = plan_unique_pairs(index, other_rows, pair_rng, weights)
     for column in table.columns:
-        if column.unique and column.type not in ("id", "text", "foreign_key"):
+        if (
+            column.unique
+            and column.type not in ("id", "text", "foreign_key")
+            and not _stepped(column)
+        ):
             rng = streams.rng(table.name, column.name, "unique", "table")
             with spec_errors_at(column_path(table, column.name), "cannot draw distinct values"):
                 plan.whole[column.name] = _distinct_draw(column, plan.rows, rng)
     store.rows[table.name] = plan.rows
     return plan
+
+
+def _stepped(column) -> bool:
+    """A date or timestamp series: its values follow the row index, no draw is planned."""
+    return getattr(column, "step", None) is not None
 
 
 def _pair_partner(table: TableSpec, fk):

@@ -97,16 +97,41 @@ FUNCTIONS: dict[str, _FunctionSpec] = {
     "add_days": _FunctionSpec(2, 2, "add_days(date, days)"),
     "days_between": _FunctionSpec(2, 2, "days_between(start, end)  (end - start, in days)"),
     "date": _FunctionSpec(1, 1, "date('YYYY-MM-DD') or date(timestamp)"),
+    "row_index": _FunctionSpec(
+        0, 1, "row_index() or row_index(foreign_key_column)  (0-based, in row order)"
+    ),
+    "normal": _FunctionSpec(2, 2, "normal(mean, sd)  (numbers; a new draw on every row)"),
+    "uniform": _FunctionSpec(2, 2, "uniform(low, high)  (numbers; a new draw on every row)"),
 }
+# Functions that draw random numbers: one stream per call, named by its place in the text.
+NOISE_FUNCTIONS = frozenset({"normal", "uniform"})
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A parsed expression: its source text, tree and the column names it reads."""
+    """A parsed expression: its source text, tree and the column names it reads.
+
+    ``row_index_keys``: the foreign keys ``row_index(fk)`` counts rows by.
+    ``noise``: the ``normal``/``uniform`` calls in the order they appear in the text.
+    """
 
     source: str
     root: Node
     references: frozenset[str]
+    row_index_keys: frozenset[str] = frozenset()
+    noise: tuple[Call, ...] = ()
+
+
+def noise_calls(root: Node) -> tuple[Call, ...]:
+    """The random-draw calls of a tree, in the order they appear in the text."""
+    found: list[Call] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call) and node.function in NOISE_FUNCTIONS:
+            found.append(node)
+        stack.extend(children(node))
+    return tuple(sorted(found, key=lambda call: call.position))
 
 
 def children(node: Node) -> tuple[Node, ...]:
@@ -123,6 +148,20 @@ def is_int_literal(node: Node) -> bool:
     if isinstance(node, Unary) and node.op in ("-", "+"):
         return is_int_literal(node.operand)
     return isinstance(node, Literal) and type(node.value) is int
+
+
+def is_number_literal(node: Node) -> bool:
+    if isinstance(node, Unary) and node.op in ("-", "+"):
+        return is_number_literal(node.operand)
+    return isinstance(node, Literal) and type(node.value) in (int, float)
+
+
+def literal_number(node: Node) -> float:
+    if isinstance(node, Unary):
+        value = literal_number(node.operand)
+        return -value if node.op == "-" else value
+    assert isinstance(node, Literal) and type(node.value) in (int, float)
+    return float(node.value)
 
 
 def literal_int(node: Node) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from datagen_lti.synth.expr_ast import (
     Node,
     Unary,
     literal_int,
+    literal_number,
 )
 
 Value = pa.Array | pa.Scalar
@@ -181,9 +182,47 @@ _COMPARE: dict[str, Callable[[Value, Value], Value]] = {
 _NUM = ("integer", "float")
 
 
+def group_rank(values: pa.Array, earlier: Sequence[pa.Array] = ()) -> np.ndarray:
+    """0-based index of each row among rows with the same value, in row order.
+
+    ``earlier``: the same column's values in the rows before these (earlier chunks),
+    which count too. Nulls form one group of their own.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    parts = [p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p for p in earlier]
+    every = pa.concat_arrays([*parts, values]) if parts else values
+    total = len(every)
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    encoded = pc.dictionary_encode(every, null_encoding="encode")
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(total), 0))
+    rank = np.empty(total, dtype=np.int64)
+    rank[order] = np.arange(total) - first
+    return rank[total - len(values) :]
+
+
 class _Evaluator:
-    def __init__(self, columns: Mapping[str, pa.Array]) -> None:
+    def __init__(
+        self,
+        columns: Mapping[str, pa.Array],
+        *,
+        expr: Expression,
+        length: int,
+        row_start: int,
+        key_history: Mapping[str, Sequence[pa.Array]],
+        noise: Callable[[int], np.random.Generator] | None,
+    ) -> None:
         self.columns = columns
+        self.length = length
+        self.row_start = row_start
+        self.key_history = key_history
+        self.noise = noise
+        self.noise_order = {call.position: i for i, call in enumerate(expr.noise)}
 
     def eval(self, node: Node) -> Value:
         try:
@@ -341,7 +380,31 @@ class _Evaluator:
                     "e.g. '2024-05-31'",
                     pos,
                 ) from exc
+        if name == "row_index":
+            if not node.args:
+                start = self.row_start
+                return pa.array(np.arange(start, start + self.length, dtype=np.int64))
+            key = node.args[0].name  # the parser allows a column name only
+            history = self.key_history.get(key, ())
+            return pa.array(group_rank(args[0], history))
+        if name in ("normal", "uniform"):
+            return self.draw(node)
         raise ExpressionError(f"unknown function {name!r}", pos)  # pragma: no cover
+
+    def draw(self, node: Call) -> Value:
+        if self.noise is None:
+            raise ExpressionError(
+                f"{node.function}() draws random numbers, which only a derived column of a "
+                "generated table can do",
+                node.position,
+            )
+        rng = self.noise(self.noise_order[node.position])
+        a, b = (literal_number(arg) for arg in node.args)
+        if node.function == "normal":
+            values = rng.normal(a, b, self.length)
+        else:
+            values = rng.uniform(a, b, self.length)
+        return pa.array(values, type=pa.float64())
 
     @staticmethod
     def text(value: Value) -> Value:
@@ -351,9 +414,20 @@ class _Evaluator:
 
 
 def evaluate_arrow(
-    expr: Expression, columns: Mapping[str, Any], *, length: int | None = None
+    expr: Expression,
+    columns: Mapping[str, Any],
+    *,
+    length: int | None = None,
+    row_start: int = 0,
+    key_history: Mapping[str, Sequence[pa.Array]] | None = None,
+    noise: Callable[[int], np.random.Generator] | None = None,
 ) -> pa.Array:
-    """Evaluate ``expr`` over equal-length columns (numpy or Arrow) and return an Arrow array."""
+    """Evaluate ``expr`` over equal-length columns (numpy or Arrow) and return an Arrow array.
+
+    ``row_start``: the table row of the first value (``row_index()``); ``key_history``: the
+    values of ``row_index(fk)``'s keys in earlier rows; ``noise(k)``: the random generator
+    of the k-th ``normal``/``uniform`` call in the text (without it, those calls are refused).
+    """
     arrays = {name: _to_arrow(name, columns[name]) for name in expr.references if name in columns}
     lengths = {len(values) for values in (arrays.values() if arrays else columns.values())}
     if len(lengths) > 1:
@@ -362,7 +436,15 @@ def evaluate_arrow(
         length = lengths.pop() if lengths else 1
     elif lengths - {length}:
         raise ExpressionError(f"columns have {sorted(lengths)} rows, expected {length}")
-    result = _Evaluator(arrays).eval(expr.root)
+    evaluator = _Evaluator(
+        arrays,
+        expr=expr,
+        length=length,
+        row_start=row_start,
+        key_history=key_history or {},
+        noise=noise,
+    )
+    result = evaluator.eval(expr.root)
     if isinstance(result, pa.Scalar):
         if pa.types.is_null(result.type):
             return pa.nulls(length)

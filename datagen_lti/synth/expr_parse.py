@@ -13,6 +13,7 @@ from datagen_lti.synth.expr_ast import (
     MAX_LENGTH,
     MAX_NODES,
     MAX_ROUND_DIGITS,
+    NOISE_FUNCTIONS,
     Binary,
     Call,
     Expression,
@@ -23,7 +24,10 @@ from datagen_lti.synth.expr_ast import (
     Unary,
     children,
     is_int_literal,
+    is_number_literal,
     literal_int,
+    literal_number,
+    noise_calls,
 )
 
 _TOKEN_RE = re.compile(
@@ -103,6 +107,7 @@ class _Parser:
         self.depth = 0
         self.nodes = 0
         self.names: set[str] = set()
+        self.row_index_keys: set[str] = set()
 
     # helpers
     @property
@@ -319,7 +324,38 @@ class _Parser:
                 f"round(): digits must lie between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}",
                 name_token.position,
             )
+        if function == "row_index" and count == 1:
+            key = args[0]
+            if not isinstance(key, Name) or "." in key.name:
+                raise ExpressionError(
+                    "row_index(): the argument must be a foreign-key column of this table, "
+                    "e.g. row_index(customer_id); row_index() alone counts every row",
+                    name_token.position,
+                )
+            self.row_index_keys.add(key.name)
+        if function in NOISE_FUNCTIONS:
+            _check_noise_arguments(function, args, name_token.position)
         return Call(function, tuple(args), name_token.position)
+
+
+def _check_noise_arguments(function: str, args: list[Node], position: int) -> None:
+    usage = FUNCTIONS[function].signature.split("  ")[0]
+    if not all(is_number_literal(arg) for arg in args):
+        raise ExpressionError(
+            f"{function}(): the arguments must be numbers written out, not columns or "
+            f"formulas, e.g. {'normal(0, 4000)' if function == 'normal' else 'uniform(-5, 5)'}; "
+            f"usage: {usage}",
+            position,
+        )
+    first, second = (literal_number(arg) for arg in args)
+    if function == "normal" and not second > 0:
+        raise ExpressionError(
+            f"normal(): the standard deviation must be greater than 0, got {second:g}", position
+        )
+    if function == "uniform" and second < first:
+        raise ExpressionError(
+            f"uniform(): high ({second:g}) must not be below low ({first:g}); swap them", position
+        )
 
 
 def parse_expression(text: str) -> Expression:
@@ -335,7 +371,13 @@ def parse_expression(text: str) -> Expression:
     parser = _Parser(text)
     root = parser.parse()
     _check_depth(root)
-    return Expression(source=text, root=root, references=frozenset(parser.names))
+    return Expression(
+        source=text,
+        root=root,
+        references=frozenset(parser.names),
+        row_index_keys=frozenset(parser.row_index_keys),
+        noise=noise_calls(root),
+    )
 
 
 def _check_depth(root: Node) -> None:

@@ -161,6 +161,10 @@ def _infer_call(node: Call, column_types: Mapping[str, str]) -> str:
     if name == "date":
         _require(kinds[0], ("string", "date", "timestamp"), pos, what)
         return "date"
+    if name == "row_index":
+        return "integer"
+    if name in ("normal", "uniform"):
+        return "float"
     raise ExpressionError(f"unknown function {name!r}", pos)  # pragma: no cover - parser guards
 
 

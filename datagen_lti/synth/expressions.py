@@ -21,6 +21,13 @@ Grammar (lowest to highest precedence)::
     atom     := NUMBER | 'STRING' | true | false | null | NAME | NAME.NAME
               | FUNCTION "(" [expr ("," expr)*] ")" | "(" expr ")"
 
+Beyond the row's own values, ``row_index()`` gives the row's 0-based index in its
+table and ``row_index(fk)`` its index among the rows with the same value of the
+foreign key ``fk`` (in row order); ``normal(mean, sd)`` and ``uniform(low, high)``
+(numbers written out) add one independent random draw per row, from a stream
+named for the column and the call's place in the text, so they are reproducible
+per seed.
+
 Evaluation is vectorised with Arrow compute kernels and null-aware: a null
 operand gives a null result (``and``/``or`` use three-valued logic).
 
@@ -50,7 +57,7 @@ from datagen_lti.synth.expr_ast import (
     Node,
     Unary,
 )
-from datagen_lti.synth.expr_eval import check_calendar, evaluate_arrow
+from datagen_lti.synth.expr_eval import check_calendar, evaluate_arrow, group_rank
 from datagen_lti.synth.expr_parse import parse_expression
 from datagen_lti.synth.expr_types import infer_type
 
@@ -76,6 +83,7 @@ __all__ = [
     "Unary",
     "check_calendar",
     "evaluate_arrow",
+    "group_rank",
     "infer_type",
     "parse_expression",
 ]

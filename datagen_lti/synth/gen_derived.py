@@ -42,7 +42,15 @@ def generate_derived(column, ctx: ChunkContext) -> pa.Array:
     ):
         expr = parsed(column.expression)
         inputs = {ref: ctx.lookup(ref) for ref in expr.references}
-        result = evaluate_arrow(expr, inputs, length=ctx.n)
+        table, chunk = ctx.table.name, ctx.chunk
+        result = evaluate_arrow(
+            expr,
+            inputs,
+            length=ctx.n,
+            row_start=ctx.start,
+            key_history={key: ctx.own_history.get(key, ()) for key in expr.row_index_keys},
+            noise=lambda k: ctx.streams.rng(table, column.name, "noise", k, chunk),
+        )
         return cast_output(result, column.output, column.scale)
 
 

@@ -104,9 +104,28 @@ def generate_foreign_key(column, ctx: ChunkContext) -> pa.Array:
     else:
         parent_rows = ctx.store.rows[parent.name]
         weights = pick_weights(column, parent_rows, ctx.table_rng(column.name, "popularity"))
-        index = weighted_choice(ctx.rng(column.name), parent_rows, ctx.n, weights)
+        if column.childless_share > 0:
+            index = _pick_among_referenced(column, parent_rows, weights, ctx)
+        else:
+            index = weighted_choice(ctx.rng(column.name), parent_rows, ctx.n, weights)
     ctx.parent_index.setdefault(parent.name, index)
     return ctx.store.column(parent.name, pk_name).take(pa.array(index))
+
+
+def unreferenced_count(share: float, parent_rows: int) -> int:
+    """Parent rows a lookup key leaves out: the share rounded down, at least 1, never all."""
+    if share <= 0 or parent_rows < 2:
+        return 0
+    return min(max(int(share * parent_rows), 1), parent_rows - 1)
+
+
+def _pick_among_referenced(column, parent_rows: int, weights, ctx: ChunkContext) -> np.ndarray:
+    # The left-out parents come from a whole-table stream, so every chunk leaves out the same.
+    left_out = unreferenced_count(column.childless_share, parent_rows)
+    order = ctx.table_rng(column.name, "childless").permutation(parent_rows)
+    referenced = np.sort(order[left_out:])
+    sub_weights = None if weights is None else weights[referenced]
+    return referenced[weighted_choice(ctx.rng(column.name), referenced.size, ctx.n, sub_weights)]
 
 
 def _self_reference(column, ctx: ChunkContext, pk_name: str) -> pa.Array:

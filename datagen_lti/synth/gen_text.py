@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datagen_lti.synth.context import ChunkContext
+from datagen_lti.synth.gen_vocab import course_names, first_names, job_titles, product_names
 from datagen_lti.synth.pools import location_pool, pool
 from datagen_lti.synth.spec_columns import LOCATION_KINDS
 
@@ -33,11 +34,23 @@ def generate_text(column, ctx: ChunkContext) -> pa.Array:
     if kind in LOCATION_KINDS and (kind != "country" or _group_size(ctx, column) > 1):
         values = _location(column, ctx, locale)
     elif kind == "full_name":
-        first = _draw("first_name", locale, rng, ctx.n)
+        if column.sex:
+            first = first_names(column, ctx, locale, rng)
+        else:
+            first = _draw("first_name", locale, rng, ctx.n)
         last = _draw("last_name", locale, ctx.rng(column.name, "last"), ctx.n)
         values = pc.binary_join_element_wise(first, last, " ")
     elif kind == "email":
         values = _email(column, ctx, locale)
+    elif kind == "first_name" and column.sex:
+        values = first_names(column, ctx, locale, rng)
+    elif kind == "product_name":
+        # The vocabulary: nouns of the category (any, without one) that fit the price.
+        values = product_names(column, ctx, rng)
+    elif kind == "course_title":
+        values = course_names(column, ctx, rng)
+    elif kind == "job_title" and (column.hierarchy or column.department):
+        values = job_titles(column, ctx, rng)
     else:
         values = _draw(kind, locale, rng, ctx.n)
     if column.unique:

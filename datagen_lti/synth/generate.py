@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -183,13 +183,13 @@ def _attempt(
     """Generate, verify and check one sub-seed, whatever its checks say; also the checks' seconds."""
     streams = Streams(seed, attempt)
     with spec_errors_at("tables", "cannot describe the dataset's columns"):
-        clean_schema = build_schema(spec, dataset_id=dataset_id)
+        clean_schema = build_schema(spec, dataset_id=dataset_id, include_hidden=True)
     tables = generate_tables(
         spec, streams=streams, scale=scale, schema=clean_schema, progress=progress
     )
     counts = {name: t.num_rows for name, t in tables.items()}
     with spec_errors_at("tables", "cannot describe the dataset's columns"):
-        schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts)
+        schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts, include_hidden=True)
     with spec_errors_at("flaws", "cannot apply the teaching flaws"):
         tables, schema, manifest = _apply_flaws(spec, tables, schema, streams)
     if verify or (verify is None and sum(counts.values()) <= VERIFY_MAX_ROWS):
@@ -210,6 +210,8 @@ def _attempt(
             check_time_budget,
             sub_seeds_tried,
         ) from None
+    # Checks read every table; the learner receives the shipped ones only.
+    tables, schema = _shipped(spec, tables, schema)
     dataset = GeneratedDataset(
         schema=schema,
         tables=tables,
@@ -220,6 +222,32 @@ def _attempt(
         scale=scale,
     )
     return dataset, time.monotonic() - started
+
+
+def _shipped(
+    spec: Spec, tables: dict[str, pa.Table], schema: DatasetSchema
+) -> tuple[dict[str, pa.Table], DatasetSchema]:
+    """Drop the ``ship: false`` tables, and the foreign keys that point at them.
+
+    The same cut as ``build_schema(spec)``, applied after the flaws changed the schema.
+    """
+    hidden = {t.name for t in spec.tables if not t.ship}
+    if not hidden:
+        return tables, schema
+    kept = tuple(_without_keys_into(table, hidden) for table in schema.tables)
+    kept = tuple(table for table in kept if table.name not in hidden)
+    return {t.name: tables[t.name] for t in kept}, replace(schema, tables=kept)
+
+
+def _without_keys_into(table, hidden: set[str]):
+    dropped = {c for fk in table.foreign_keys if fk.ref_table in hidden for c in fk.columns}
+    if not dropped:
+        return table
+    return replace(
+        table,
+        foreign_keys=tuple(fk for fk in table.foreign_keys if fk.ref_table not in hidden),
+        columns=tuple(replace(c, semantic="") if c.name in dropped else c for c in table.columns),
+    )
 
 
 def _checks_too_slow(
@@ -286,6 +314,8 @@ class StreamingSource:
     scale: float
     plans: dict[str, TablePlan]
     progress: Progress | None = None
+    # Every table's schema, the unshipped ones too (they are generated as parents).
+    full_schema: DatasetSchema | None = None
     _store: Store = field(default_factory=Store)
 
     def __post_init__(self) -> None:
@@ -294,7 +324,7 @@ class StreamingSource:
 
     def batches(self, table: str) -> Iterator[pa.RecordBatch]:
         """Generate and yield the record batches of ``table``."""
-        if table not in self.plans:
+        if table not in self.plans or not self.spec.table(table).ship:
             raise KeyError(table)
         for name in table_order(self.spec):
             if name == table:
@@ -312,7 +342,7 @@ class StreamingSource:
             self.plans[name],
             self.streams,
             self._store,
-            self.schema.table(name).arrow_schema,
+            (self.full_schema or self.schema).table(name).arrow_schema,
             self._keep[name],
             progress,
         )
@@ -369,6 +399,13 @@ def stream(
     }
     counts = {name: plan.rows for name, plan in plans.items()}
     schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts)
+    full_schema = build_schema(spec, dataset_id=dataset_id, row_counts=counts, include_hidden=True)
     return StreamingSource(
-        spec=spec, schema=schema, streams=streams, scale=scale, plans=plans, progress=progress
+        spec=spec,
+        schema=schema,
+        streams=streams,
+        scale=scale,
+        plans=plans,
+        progress=progress,
+        full_schema=full_schema,
     )

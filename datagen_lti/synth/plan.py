@@ -74,6 +74,8 @@ def parent_tables(table: TableSpec) -> dict[str, str]:
 def column_dependencies(table: TableSpec) -> dict[str, set[str]]:
     """Same-table columns each column needs before it can be generated."""
     from datagen_lti.synth.expressions import parse_expression
+    from datagen_lti.synth.gen_categories import category_inputs
+    from datagen_lti.synth.gen_vocab import text_inputs
 
     names = set(table.column_names)
     deps: dict[str, set[str]] = {name: set() for name in names}
@@ -83,10 +85,14 @@ def column_dependencies(table: TableSpec) -> dict[str, set[str]]:
             refs = parse_expression(column.expression).references
         elif column.type == "linear":
             refs = [column.x]
-        elif column.type == "category" and column.given:
-            refs = [column.given]
-        elif column.type == "text" and column.kind == "email" and column.source:
-            refs = column.source
+        elif column.type == "category":
+            refs = category_inputs(column)
+        elif column.type == "text":
+            refs = text_inputs(column)
+        elif column.type in ("date", "timestamp") and column.by is not None:
+            refs = [column.by]
+        elif column.type == "timestamp" and column.around_the_clock is not None:
+            refs = [column.around_the_clock.column]
         deps[column.name].update(r for r in refs if r in names)
         # A parent's column is reached through the foreign key to that parent.
         via = parent_tables(table)
@@ -99,6 +105,16 @@ def column_dependencies(table: TableSpec) -> dict[str, set[str]]:
         if isinstance(constraint, OrderConstraint):
             if constraint.right in names:
                 deps.setdefault(constraint.left, set()).add(constraint.right)
+            elif constraint.right.split(".", 1)[0] == table.name:
+                # The manager's value: needs the self reference, the key and that column.
+                other = constraint.right.split(".", 1)[1]
+                self_fks = [
+                    c.name
+                    for c in table.columns
+                    if c.type == "foreign_key" and c.references == table.name
+                ]
+                needed = {*self_fks[:1], *table.pk} | ({other} & names)
+                deps.setdefault(constraint.left, set()).update(needed - {constraint.left})
             elif constraint.right.split(".", 1)[0] in parent_tables(table):
                 fk = parent_tables(table)[constraint.right.split(".", 1)[0]]
                 deps.setdefault(constraint.left, set()).add(fk)

@@ -24,6 +24,8 @@ from faker import Faker
 POOL_KINDS: frozenset[str] = frozenset(
     {
         "first_name",
+        "first_name_female",
+        "first_name_male",
         "last_name",
         "street_address",
         "city",
@@ -62,6 +64,8 @@ LOCALES: frozenset[str] = frozenset(_TEXT_LOCALE)
 # Number of Faker draws per kind before de-duplication.
 _DRAWS = {
     "first_name": 4000,
+    "first_name_female": 3000,
+    "first_name_male": 3000,
     "last_name": 4000,
     "street_address": 2000,
     "city": 2000,
@@ -129,6 +133,8 @@ def pool(kind: str, locale: str = "en_US") -> np.ndarray:
         faker = _faker(faker_locale, kind)
         method = {
             "first_name": faker.first_name,
+            "first_name_female": faker.first_name_female,
+            "first_name_male": faker.first_name_male,
             "last_name": faker.last_name,
             "street_address": faker.street_address,
             "city": faker.city,

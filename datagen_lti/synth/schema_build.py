@@ -24,17 +24,28 @@ _SEMANTIC = {
     "company": "company",
     "job_title": "job_title",
     "product_name": "product",
+    "course_title": "course_title",
     "sentence": "text.sentence",
     "paragraph": "text.paragraph",
 }
 
 
 def build_schema(
-    spec: Spec, *, dataset_id: str = "", row_counts: dict[str, int] | None = None
+    spec: Spec,
+    *,
+    dataset_id: str = "",
+    row_counts: dict[str, int] | None = None,
+    include_hidden: bool = False,
 ) -> DatasetSchema:
-    """The truthful schema of a clean (flawless) generation of ``spec``."""
+    """The truthful schema of a clean (flawless) generation of ``spec``.
+
+    Tables with ``ship: false`` are left out, and so are the foreign keys that point at
+    them (their columns stay, as plain values), unless ``include_hidden``: the engine
+    generates, verifies and checks every table, the learner receives the shipped ones.
+    """
+    names = [n for n in table_order(spec) if include_hidden or spec.table(n).ship]
     tables = tuple(
-        _table(spec, spec.table(name), (row_counts or {}).get(name)) for name in table_order(spec)
+        _table(spec, spec.table(name), (row_counts or {}).get(name), set(names)) for name in names
     )
     return DatasetSchema(
         title=spec.title,
@@ -47,8 +58,8 @@ def build_schema(
     )
 
 
-def _table(spec: Spec, table: TableSpec, rows: int | None) -> Table:
-    columns = tuple(_column(spec, table, c) for c in table.columns)
+def _table(spec: Spec, table: TableSpec, rows: int | None, present: set[str]) -> Table:
+    columns = tuple(_column(spec, table, c, present) for c in table.columns)
     fks = tuple(
         ForeignKey(
             columns=(c.name,),
@@ -56,7 +67,7 @@ def _table(spec: Spec, table: TableSpec, rows: int | None) -> Table:
             ref_columns=(spec.table(c.references).pk[0],),
         )
         for c in table.columns
-        if c.type == "foreign_key"
+        if c.type == "foreign_key" and c.references in present
     )
     unique_together = tuple(
         tuple(c.columns)
@@ -80,7 +91,7 @@ def _table(spec: Spec, table: TableSpec, rows: int | None) -> Table:
     )
 
 
-def _column(spec: Spec, table: TableSpec, column) -> Column:
+def _column(spec: Spec, table: TableSpec, column, present: set[str]) -> Column:
     kind = column.type
     ltype = logical_type(spec, table, column)
     nullable = column.null_rate > 0
@@ -106,6 +117,8 @@ def _column(spec: Spec, table: TableSpec, column) -> Column:
         extra["allowed_values"] = tuple(column.values)
         extra["ordered"] = column.ordered
     elif kind in ("date", "timestamp"):
+        if getattr(column, "step", None) is not None:
+            semantic = "series"
         extra["minimum"] = column.start.isoformat()
         extra["maximum"] = column.end.isoformat() if kind == "date" else _end_of_day(column.end)
         if kind == "timestamp":
@@ -113,7 +126,8 @@ def _column(spec: Spec, table: TableSpec, column) -> Column:
     elif kind == "text":
         semantic = _SEMANTIC[column.kind]
     elif kind == "foreign_key":
-        semantic = "foreign_key"
+        # A key into a table the learner does not receive is a plain value to them.
+        semantic = "foreign_key" if column.references in present else ""
         nullable = nullable or column.references == table.name
         if ltype == "string":
             parent = spec.table(column.references)

@@ -51,6 +51,13 @@ class TableSpec(Closed):
     primary_key: list[str] | None = Field(
         default=None, description="Defaults to the first id column."
     )
+    ship: bool = Field(
+        default=True,
+        description=(
+            "false: generated (other tables may reference it, checks and derived columns "
+            "read it) but left out of the learner's dataset."
+        ),
+    )
     columns: list[Column] = Field(min_length=1)
     constraints: list[OrderConstraint | UniqueConstraint] = Field(default_factory=list)
 
@@ -111,6 +118,11 @@ class Spec(Closed):
             if table.name == name:
                 return table
         raise KeyError(name)
+
+    @property
+    def shipped_tables(self) -> list[str]:
+        """Names of the tables the learner receives (``ship`` not false), in spec order."""
+        return [t.name for t in self.tables if t.ship]
 
     def canonical_json(self) -> str:
         """The canonical JSON text: defaults omitted, keys sorted, no whitespace."""

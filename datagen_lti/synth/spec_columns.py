@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 
@@ -24,10 +25,19 @@ TEXT_KINDS = (
     "company",
     "job_title",
     "product_name",
+    "course_title",
     "sentence",
     "paragraph",
 )
 LOCATION_KINDS = frozenset({"city", "state", "country", "postal_code"})
+# Text options that read another column, and the kinds they apply to.
+_TEXT_INPUTS = {
+    "sex": ("first_name", "full_name"),
+    "category": ("product_name",),
+    "price": ("product_name",),
+    "department": ("course_title", "job_title"),
+    "hierarchy": ("job_title",),
+}
 
 
 class Closed(BaseModel):
@@ -187,6 +197,36 @@ class ConditionalWeights(Closed):
     weights: list[float] = Field(description="Weights of `values` for rows with that value.")
 
 
+class WeightAdjustment(Closed):
+    """Multiply the weights of some values by ``factor`` on rows where a condition holds."""
+
+    values: list[str] = Field(min_length=1, description="The values whose weight changes.")
+    factor: float = Field(ge=0, le=1000, description="0 never, 0.1 rarely, 2 twice as often.")
+    column: str = Field(description="Column (or parent.column) the condition reads.")
+    equals: list[str] | None = Field(
+        default=None, description="Rows whose `column` is one of these values."
+    )
+    min: float | dt.date | None = Field(
+        default=None, description="Rows whose `column` (a number or a date) is at least this."
+    )
+    max: float | dt.date | None = Field(
+        default=None, description="Rows whose `column` (a number or a date) is below this."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> WeightAdjustment:
+        if self.equals is None and self.min is None and self.max is None:
+            raise ValueError("give `equals`, or a band with `min` and/or `max`")
+        if self.equals is not None and (self.min is not None or self.max is not None):
+            raise ValueError("give either `equals` or a `min`/`max` band, not both")
+        if self.min is not None and self.max is not None:
+            if isinstance(self.min, dt.date) != isinstance(self.max, dt.date):
+                raise ValueError("`min` and `max` must both be dates or both be numbers")
+            if not self.min < self.max:
+                raise ValueError("`min` must be below `max`")
+        return self
+
+
 class CategoryColumn(ColumnBase):
     """Categories with weights; optionally ordinal, optionally conditional on another column."""
 
@@ -198,6 +238,12 @@ class CategoryColumn(ColumnBase):
         default=None, description="Column (or parent.column) the weights depend on."
     )
     conditional: list[ConditionalWeights] = Field(default_factory=list)
+    adjust: list[WeightAdjustment] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Weight changes on rows where another column (or a parent's) meets a "
+        "condition, e.g. no Maternity when patients.sex is M; they combine by multiplying.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CategoryColumn:
@@ -208,12 +254,47 @@ class CategoryColumn(ColumnBase):
             _check_weights(item.weights, len(self.values), "values")
         if self.conditional and not self.given:
             raise ValueError("conditional weights need `given`")
+        for i, rule in enumerate(self.adjust):
+            unknown = [v for v in rule.values if v not in self.values]
+            if unknown:
+                raise ValueError(f"adjust.{i}.values: {unknown[0]!r} is not one of `values`")
+        if self.adjust and self.unique:
+            raise ValueError("a category with `adjust` rules cannot be unique; drop one")
         return self
+
+
+STEP_PATTERN = r"^[1-9][0-9]{0,5} (minute|hour|day|week|month)s?$"
+_STEP_RE = re.compile(r"([1-9][0-9]{0,5}) (minute|hour|day|week|month)s?")
+DATE_STEP_UNITS = ("day", "week", "month")
+
+
+def parse_step(text: str) -> tuple[int, str]:
+    """``"15 minutes"`` -> ``(15, "minute")``; a ValueError saying what to write otherwise."""
+    match = _STEP_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"step {text!r} is not understood; write a whole number and a unit separated by "
+            "one space, e.g. '1 day', '2 days', '1 hour', '15 minutes', '1 week' or '1 month' "
+            "(units: minute, hour, day, week, month, singular or plural; lower case)"
+        )
+    return int(match.group(1)), match.group(2)
 
 
 class _TimeBase(ColumnBase):
     start: dt.date
     end: dt.date
+    step: Annotated[str, Field(pattern=STEP_PATTERN)] | None = Field(
+        default=None,
+        description=(
+            "A regular series instead of random draws: row i is start + i*step, "
+            "e.g. '1 day', '15 minutes', '1 month'."
+        ),
+    )
+    by: str | None = Field(
+        default=None,
+        pattern=IDENTIFIER,
+        description="With step: a foreign key of this table; i counts rows per parent.",
+    )
     trend: float = Field(
         default=0.0, ge=-0.99, le=100, description="Density at end relative to start, minus 1."
     )
@@ -223,6 +304,14 @@ class _TimeBase(ColumnBase):
     annual: list[float] | None = Field(
         default=None, description="Twelve relative weights, January first."
     )
+
+    @field_validator("step", mode="before")
+    @classmethod
+    def _step(cls, step):
+        # Before the pattern, so that a bad step gets this message rather than the regex.
+        if isinstance(step, str):
+            parse_step(step)
+        return step
 
     @model_validator(mode="after")
     def _check(self) -> _TimeBase:
@@ -239,11 +328,28 @@ class DateColumn(_TimeBase):
     type: Literal["date"]
 
 
+class AroundTheClock(Closed):
+    """Rows that keep no business hours: those whose ``column`` is one of ``equals``."""
+
+    column: str = Field(description="Column (or parent.column) the condition reads.")
+    equals: list[str] = Field(min_length=1, max_length=500)
+
+
 class TimestampColumn(_TimeBase):
     type: Literal["timestamp"]
     business_hours: bool = Field(
         default=False, description="Mostly 9:00-17:00 on weekdays instead of any time."
     )
+    around_the_clock: AroundTheClock | None = Field(
+        default=None,
+        description="With business_hours: rows (e.g. ward Emergency) that take any day and hour.",
+    )
+
+    @model_validator(mode="after")
+    def _around_the_clock(self) -> TimestampColumn:
+        if self.around_the_clock is not None and not self.business_hours:
+            raise ValueError("`around_the_clock` applies with `business_hours: true` only")
+        return self
 
 
 class TextColumn(ColumnBase):
@@ -261,9 +367,31 @@ class TextColumn(ColumnBase):
         pattern=IDENTIFIER,
         description="City, state, country and postal code of one group are consistent.",
     )
+    sex: str | None = Field(
+        default=None,
+        description="first_name, full_name: column whose values (F/M, female/male, ...) "
+        "pick female or male first names.",
+    )
+    category: str | None = Field(
+        default=None, description="product_name: the product's category column."
+    )
+    price: str | None = Field(
+        default=None, description="product_name: the price column; the product fits its price."
+    )
+    department: str | None = Field(
+        default=None, description="course_title, job_title: the department column."
+    )
+    hierarchy: str | None = Field(
+        default=None,
+        description="job_title: the self-referencing manager column; titles follow the "
+        "level (chief at the top, managers for people with reports, staff below).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> TextColumn:
+        for field, kinds in _TEXT_INPUTS.items():
+            if getattr(self, field) is not None and self.kind not in kinds:
+                raise ValueError(f"`{field}` applies to {' and '.join(kinds)} only")
         if self.source is not None and self.kind != "email":
             raise ValueError("`source` applies to email only")
         if self.source is not None and not 1 <= len(self.source) <= 2:
@@ -280,7 +408,14 @@ class ForeignKeyColumn(ColumnBase):
         default=None,
         description="Children per parent; makes this table a child whose size follows the parent.",
     )
-    childless_share: float = Field(default=0.0, ge=0, lt=1)
+    childless_share: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description=(
+            "Share of the parent's rows this key never references (with or without per_parent)."
+        ),
+    )
     pick: Literal["uniform", "zipf"] = Field(
         default="uniform", description="Without per_parent: how parents are picked per row."
     )

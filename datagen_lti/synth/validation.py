@@ -20,6 +20,7 @@ from datagen_lti.synth.plan import (
 )
 from datagen_lti.synth.ranges import int_bounds, practical_range
 from datagen_lti.synth.spec import OrderConstraint, Spec, TableSpec, UniqueConstraint
+from datagen_lti.synth.spec_columns import DATE_STEP_UNITS, parse_step
 
 NUMERIC = ("integer", "decimal", "float")
 MAX_DECIMAL_PRECISION = 18  # the spec's own limit on `precision`
@@ -58,6 +59,7 @@ def validate_spec(spec: Spec, *, limits: SpecLimits = DEFAULT_LIMITS, scale: flo
         _validate_unique(spec, table, rows[table.name])
     _validate_refs(spec, "checks", spec.checks)
     _validate_refs(spec, "flaws", spec.flaws)
+    _validate_shipping(spec)
 
 
 def check_size(spec: Spec, *, scale: float, limits: SpecLimits = DEFAULT_LIMITS) -> dict[str, int]:
@@ -76,6 +78,9 @@ def check_size(spec: Spec, *, scale: float, limits: SpecLimits = DEFAULT_LIMITS)
             f"{limits.max_total_rows:,}",
             f"reduce the rows of `{biggest}` ({rows[biggest]:,}) or the scale",
         )
+    # A scale that stretches a regular series past its `end` is refused here, as in validation.
+    for table in spec.tables:
+        _validate_series_ends(spec, table, rows)
     return rows
 
 
@@ -190,7 +195,13 @@ def _validate_columns(spec: Spec, table: TableSpec) -> None:
                 if item.when in seen:
                     raise SpecError(f"{path}.conditional.{i}.when", "repeated value", "merge them")
                 seen.add(item.when)
+        if kind == "category":
+            for i, rule in enumerate(column.adjust):
+                _resolve(spec, table, rule.column, f"{path}.adjust.{i}.column")
         elif kind == "text":
+            for option in ("sex", "category", "price", "department", "hierarchy"):
+                if getattr(column, option) is not None:
+                    _resolve(spec, table, getattr(column, option), f"{path}.{option}")
             locale = column.locale or spec.locale
             if locale not in LOCALES:
                 raise SpecError(
@@ -205,10 +216,109 @@ def _validate_columns(spec: Spec, table: TableSpec) -> None:
                     )
         elif kind == "derived":
             _validate_derived(spec, table, column, path)
+        elif kind in ("date", "timestamp"):
+            _validate_series(table, column, path)
+            if kind == "timestamp" and column.around_the_clock is not None:
+                ref = column.around_the_clock.column
+                _resolve(spec, table, ref, f"{path}.around_the_clock.column")
     if spec.locale not in LOCALES:
         raise SpecError(
             "locale", f"unknown locale {spec.locale!r}", f"use one of {sorted(LOCALES)}"
         )
+
+
+def _validate_series(table: TableSpec, column, path: str) -> None:
+    """``step`` (a regular series) and ``by`` (numbered per parent) on dates and timestamps."""
+    if column.step is None:
+        if column.by is not None:
+            raise SpecError(
+                f"{path}.by",
+                "`by` numbers the rows of a series per parent and needs `step`",
+                "add `step` (e.g. '1 day'), or remove `by`",
+            )
+        return
+    _, unit = parse_step(column.step)
+    if column.type == "date" and unit not in DATE_STEP_UNITS:
+        raise SpecError(
+            f"{path}.step",
+            f"a date column steps by days, weeks or months, not {unit}s",
+            "use a timestamp column for steps within a day, or a step of days",
+        )
+    for name, on in (
+        ("trend", bool(column.trend)),
+        ("weekly", column.weekly is not None),
+        ("annual", column.annual is not None),
+        ("business_hours", bool(getattr(column, "business_hours", False))),
+    ):
+        if on:
+            raise SpecError(
+                f"{path}.{name}",
+                f"`step` makes a regular series with no random draw, so `{name}` cannot apply",
+                f"remove `{name}`, or remove `step` to draw the values at random",
+            )
+    if column.by is None:
+        return
+    if column.by not in table.column_names or table.column(column.by).type != "foreign_key":
+        fks = [c.name for c in table.columns if c.type == "foreign_key"]
+        raise SpecError(
+            f"{path}.by",
+            f"{column.by!r} is not a foreign-key column of {table.name}",
+            f"name one of its foreign keys ({', '.join(fks)})"
+            if fks
+            else "remove `by` to number every row of the table",
+        )
+    if column.unique:
+        raise SpecError(
+            f"{path}.unique",
+            f"a series numbered per {column.by} starts again at `start` for every parent, "
+            "so its values repeat",
+            "drop `unique`, or drop `by`",
+        )
+
+
+def _validate_series_ends(spec: Spec, table: TableSpec, rows: dict[str, int]) -> None:
+    """Refuse a series that certainly (or, for a child table, expectedly) runs past ``end``."""
+    from datagen_lti.synth.gen_time import series_last_position
+
+    for column in table.columns:
+        if column.type not in ("date", "timestamp") or column.step is None:
+            continue
+        path = f"tables.{table.name}.columns.{column.name}"
+        last = series_last_position(column) + 1  # rows that fit in start..end
+        if column.by is None:
+            needed = rows[table.name]
+            whose = (
+                f"{table.name} has {needed:,} rows"
+                if table.driving_fk is None
+                else f"{table.name} is expected to have about {needed:,} rows"
+            )
+        else:
+            fk = table.column(column.by)
+            needed = _most_children(fk)
+            if needed is None:
+                continue  # unbounded (poisson, or a lookup key): clipped at `end`
+            whose = f"a parent in {fk.references} can have {needed:,} rows in {table.name}"
+        if needed > last:
+            raise SpecError(
+                f"{path}.end",
+                f"the series from {column.start} by {column.step} fits {last:,} rows up to "
+                f"{column.end}, but {whose}",
+                "move `end` later, use a longer `step`, or generate fewer rows",
+            )
+
+
+def _most_children(fk) -> int | None:
+    """The most rows one parent can have through ``fk``, when bounded."""
+    card = fk.per_parent
+    if card is None:
+        return None
+    if card.kind == "fixed":
+        return card.n
+    if card.kind == "uniform":
+        return card.high
+    if card.kind == "zipf":
+        return card.max
+    return None
 
 
 def _validate_distribution(column, path: str) -> None:
@@ -300,9 +410,33 @@ def _validate_fk(spec: Spec, table: TableSpec, column, path: str, names: set[str
         if column.name in table.pk:
             raise SpecError(path, "a self reference cannot be the primary key", "add an id column")
     if column.childless_share > 0 and column.per_parent is None:
-        raise SpecError(
-            f"{path}.childless_share", "needs `per_parent`", "add per_parent or remove it"
-        )
+        if column.references == table.name:
+            raise SpecError(
+                f"{path}.childless_share",
+                "a self reference leaves rows without reports through `fan_out` and `roots`, "
+                "not `childless_share`",
+                "remove childless_share, or change fan_out",
+            )
+        if _is_pair_partner(table, column):
+            raise SpecError(
+                f"{path}.childless_share",
+                "the second key of a unique pair is drawn so that no pair repeats, and cannot "
+                "also leave parents out",
+                "remove childless_share here, or put a childless_parents check on the table",
+            )
+
+
+def _is_pair_partner(table: TableSpec, column) -> bool:
+    """Whether ``column`` is the other key of a unique pair with a per_parent key."""
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and column.name in constraint.columns:
+            for name in constraint.columns:
+                if name == column.name or name not in table.column_names:
+                    continue
+                other = table.column(name)
+                if other.type == "foreign_key" and other.per_parent is not None:
+                    return True
+    return False
 
 
 def _validate_derived(spec: Spec, table: TableSpec, column, path: str) -> None:
@@ -315,6 +449,16 @@ def _validate_derived(spec: Spec, table: TableSpec, column, path: str) -> None:
         _resolve(spec, table, ref, f"{path}.expression")
         if ref == column.name:
             raise SpecError(f"{path}.expression", "refers to itself", "use other columns")
+    for key in sorted(expr.row_index_keys):
+        if key not in table.column_names or table.column(key).type != "foreign_key":
+            fks = [c.name for c in table.columns if c.type == "foreign_key"]
+            raise SpecError(
+                f"{path}.expression",
+                f"row_index({key}): {key!r} is not a foreign-key column of {table.name}",
+                f"count rows by one of its foreign keys ({', '.join(fks)})"
+                if fks
+                else "use row_index() to count every row of the table",
+            )
     try:
         result = infer_type(expr, {k: expression_type(v) for k, v in types.items()})
     except ExpressionError as exc:
@@ -342,6 +486,16 @@ def _position_hint(exc: ExpressionError) -> str:
     return f"fix the expression near character {exc.position + 1}"
 
 
+def _manager_value_type(spec: Spec, table: TableSpec, ref: str) -> str | None:
+    """``<table>.<column>`` in a table that references itself names the manager's value."""
+    owner, dot, name = ref.partition(".")
+    if not dot or owner != table.name or name not in table.column_names:
+        return None
+    if not any(c.type == "foreign_key" and c.references == table.name for c in table.columns):
+        return None
+    return logical_type(spec, table, table.column(name))
+
+
 def _validate_constraints(spec: Spec, table: TableSpec) -> None:
     for i, constraint in enumerate(table.constraints):
         path = f"tables.{table.name}.constraints.{i}"
@@ -356,8 +510,17 @@ def _validate_constraints(spec: Spec, table: TableSpec) -> None:
                     "can be adjusted",
                     "put a number or date column on the left",
                 )
+            if getattr(left, "step", None) is not None:
+                raise SpecError(
+                    f"{path}.left",
+                    f"{left.name} is a regular series (`step`); an order constraint would move "
+                    "its values off the series",
+                    "put the series on the right side of the constraint, or remove `step`",
+                )
             left_type = logical_type(spec, table, left)
-            right_type = _resolve(spec, table, constraint.right, f"{path}.right")
+            right_type = _manager_value_type(spec, table, constraint.right) or _resolve(
+                spec, table, constraint.right, f"{path}.right"
+            )
             same = {left_type, right_type}
             if not (same <= set(NUMERIC) or same <= {"date", "timestamp"}):
                 raise SpecError(
@@ -430,6 +593,35 @@ def _unique_capacity(spec: Spec, table: TableSpec, column, path: str) -> int:
             "set per_parent: {kind: fixed, n: 1} or drop `unique`",
         )
     raise SpecError(path, f"unique is not supported for {kind} columns", "drop `unique`")
+
+
+def _validate_shipping(spec: Spec) -> None:
+    """At least one table ships; teaching flaws apply to what the learner receives."""
+    hidden = {t.name for t in spec.tables if not t.ship}
+    if not hidden:
+        return
+    if len(hidden) == len(spec.tables):
+        raise SpecError(
+            f"tables.{spec.tables[0].name}.ship",
+            "every table has `ship: false`, so the learner would receive no data",
+            "set `ship: true` (or remove `ship`) on the table(s) the learner should get",
+        )
+    for i, flaw in enumerate(spec.flaws):
+        if flaw.table in hidden:
+            raise SpecError(
+                f"flaws.{i}.table",
+                f"{flaw.table} has `ship: false`: the learner never sees its flaws",
+                "put the flaw on a shipped table, or ship this one",
+            )
+        if flaw.kind == "orphans":
+            column = spec.table(flaw.table).column(flaw.column)
+            if column.type == "foreign_key" and column.references in hidden:
+                raise SpecError(
+                    f"flaws.{i}.column",
+                    f"{flaw.table}.{flaw.column} points at {column.references}, which is not "
+                    "shipped, so the learner cannot find orphans in it",
+                    "put the orphans on a key into a shipped table",
+                )
 
 
 def _validate_refs(spec: Spec, path: str, items) -> None:

@@ -81,8 +81,17 @@ def test_deep_linking_then_instructor_then_learner_launch(registered, browser, o
         "label": "Sales analysis",
         "resourceId": str(assignment.uuid),
         "tag": "datagen",
+        # The gradebook's review launch opens the learner's submission in the tool.
+        "submissionReview": {
+            "reviewableStatus": ["FullyGraded", "Pending"],
+            "label": "Open the submission and dataset",
+            "url": f"{platform.tool_base}/lti/launch/",
+            "custom": {"assignment_uuid": str(assignment.uuid)},
+        },
     }
     assert assignment.points == Decimal("25")
+    # Until the LMS launches the link, the tool does not know the LMS took it.
+    assert assignment.link_pending_since is not None
 
     placed = _place(platform, item)
     answer = browser.launch(platform, placed)
@@ -92,6 +101,7 @@ def test_deep_linking_then_instructor_then_learner_launch(registered, browser, o
 
     assignment.refresh_from_db()
     course = Course.objects.get()
+    assert assignment.link_pending_since is None
     assert assignment.resource_link_id == "rl-from-deep-link"
     assert assignment.lineitem_url == f"{platform.base}/lineitems/1"
     assert course.context_id == "course-42" and course.title == "Statistics 101"

@@ -285,6 +285,7 @@ def test_strict_output_with_nulls_for_defaults_loads():
                 "description": None,
                 "rows": 5,
                 "scale_rows": None,
+                "ship": None,
                 "primary_key": None,
                 "constraints": None,
                 "columns": [

@@ -191,7 +191,9 @@ def test_instructor_downloads_and_reissues_a_learners_dataset(
     assert body(response).startswith(b"SQLite format 3")
     assert IssuedDataset.objects.get(learner=ada).download_count == 0  # not the learner's
 
-    client.post(reverse("courses:instructor_reissue", args=[assignment.uuid, ada.pk]))
+    client.post(
+        reverse("courses:instructor_reissue", args=[assignment.uuid, ada.pk]), {"confirmed": "yes"}
+    )
     ada_client.get(reverse("courses:learner_assignment", args=[assignment.uuid]))
     variants = list(IssuedDataset.objects.filter(learner=ada).order_by("variant"))
     assert [(v.variant, v.is_current) for v in variants] == [(0, False), (1, True)]
@@ -214,6 +216,10 @@ def test_instructor_drafts_a_spec_from_objectives_offline(assignment, instructor
     assert version.spec.objectives == objectives
     page = client.get(reverse("courses:instructor_assignment", args=[assignment.uuid]))
     assert escape(objectives).encode() in page.content
+    # The rationale is shown outside the YAML: each property with the check that guarantees it.
+    assert "hierarchy_depth" in version.rationale and "guaranteed by" in version.rationale
+    shown = page.content.decode().split('class="rationale"', 1)[1].split("</details>", 1)[0]
+    assert "hierarchy_depth" in shown and "guaranteed by" in shown
 
 
 def test_drafting_with_too_little_to_go_on_says_what_to_write(assignment, instructor, client):

@@ -1,0 +1,1 @@
+"""Domain vocabularies shipped with the engine as JSON data files (never downloaded)."""
