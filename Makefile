@@ -70,10 +70,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install ## Generation, export and grading benchmarks (ratios against baselines measured in the same run)
+bench: install ## Generation, export, grading, drafting fidelity and reference-fitting benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python benchmarks/generate.py
 	$(BIN)/python benchmarks/export.py
 	$(BIN)/python benchmarks/grading.py
+	$(BIN)/python benchmarks/fidelity.py --learners 20
+	$(BIN)/python benchmarks/reference.py
 
 clean:
 	rm -rf var/test-db.sqlite3 .pytest_cache .ruff_cache

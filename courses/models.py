@@ -583,6 +583,8 @@ class ReferenceImport(models.Model):
     """
 
     class Status(models.TextChoices):
+        DETECTING = "detecting", "Detecting types, keys and relationships"
+        DETECT_FAILED = "detect_failed", "Detection failed"
         UPLOADED = "uploaded", "Uploaded: metadata to confirm"
         FITTING = "fitting", "Fitting a spec"
         FITTED = "fitted", "Fitted"

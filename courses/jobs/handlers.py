@@ -25,7 +25,12 @@ from courses.models import (
 from courses.services.datasets import dataset_files_repair, dataset_issue
 from courses.services.grading import assignment_regrade, submission_grade
 from courses.services.preparation import assignment_prepare
-from courses.services.reference import reference_fit, reference_fit_failed
+from courses.services.reference import (
+    reference_detect,
+    reference_detect_failed,
+    reference_fit,
+    reference_fit_failed,
+)
 from courses.services.specs import (
     spec_version_check,
     spec_version_check_failed,
@@ -128,6 +133,18 @@ def spec_draft_job(
         progress=progress,
     )
     return {"spec_version_id": version.pk, "number": version.number, "source": version.source}
+
+
+def _reference_detect_failed(*, message: str, reference_import_id: int) -> None:
+    reference_detect_failed(reference_import_id=reference_import_id, message=message)
+
+
+@job("reference_detect", queue="default", on_failure=_reference_detect_failed)
+def reference_detect_job(*, progress: JobProgress, reference_import_id: int) -> dict[str, Any]:
+    """Detect the types, keys and relationships of uploaded reference tables (SDV)."""
+    return reference_detect(
+        reference_import=ReferenceImport.objects.get(pk=reference_import_id), progress=progress
+    )
 
 
 def _reference_fit_failed(*, message: str, reference_import_id: int) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 
 from courses.jobs import job_enqueue_once
+from courses.lti.canvas import platform_is_canvas
 from courses.lti.claims import LINEITEM_TAG, submission_review
 from courses.lti.errors import GradePassbackError
 from courses.lti.services import PlatformServiceClient, ServiceError
@@ -25,6 +26,8 @@ LINEITEM_MEDIA = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS_MEDIA = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
 MAX_LINEITEM_PAGES = 50
+# Canvas's score extension: when the learner submitted, and whether this is a new submission.
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
 
 
 def _client(assignment: Assignment) -> PlatformServiceClient:
@@ -121,7 +124,24 @@ def score_payload(*, submission: Submission) -> dict[str, Any]:
     }
     if graded:
         payload["scoreGiven"] = float(submission.score)
+    if platform_is_canvas(assignment.course.registration):
+        payload[CANVAS_SUBMISSION] = canvas_submission_extension(submission=submission)
     return payload
+
+
+def canvas_submission_extension(*, submission: Submission) -> dict[str, Any]:
+    """Canvas's submission extension: SpeedGrader shows ``submitted_at``.
+
+    ``new_submission`` is true until the LMS has taken a score for this attempt: a
+    regrade or resync of it then updates Canvas's submission instead of adding one.
+    A retry after a failed post sends the same payload.
+    """
+    submitted = submission.submitted_at or submission.graded_at or timezone.now()
+    taken = GradePassbackAttempt.objects.filter(submission_id=submission.pk, succeeded=True)
+    return {
+        "new_submission": not taken.exists(),
+        "submitted_at": submitted.isoformat(timespec="milliseconds"),
+    }
 
 
 def _comment(submission: Submission, maximum, graded: bool) -> str:

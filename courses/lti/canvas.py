@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 
 from courses.lti.addresses import absolute, tool_urls
+from courses.lti.course_copy import CONTEXT_HISTORY_CUSTOM
 
 TOOL_TITLE = "datagen-lti"
 TOOL_DESCRIPTION = (
@@ -23,6 +25,23 @@ NRPS_SCOPES = ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership
 TOOL_SCOPES = AGS_SCOPES + NRPS_SCOPES
 # Names and email reach the tool: instructors need them in the gradebook view.
 PRIVACY_LEVEL = "public"
+# Canvas Cloud's issuers (production, test and beta instances).
+CANVAS_ISSUERS = {
+    "https://canvas.instructure.com",
+    "https://canvas.test.instructure.com",
+    "https://canvas.beta.instructure.com",
+}
+
+
+def platform_is_canvas(registration) -> bool:
+    """Whether a registration (an LtiTool) is a Canvas: by its issuer, or as it registered itself."""
+    if str(registration.issuer or "").rstrip("/") in CANVAS_ISSUERS:
+        return True
+    try:
+        details = registration.details
+    except ObjectDoesNotExist:
+        return False
+    return (details.product_family_code or "").strip().lower() == "canvas"
 
 
 def canvas_configuration(*, request: HttpRequest | None = None) -> dict:
@@ -58,5 +77,6 @@ def canvas_configuration(*, request: HttpRequest | None = None) -> dict:
                 },
             }
         ],
-        "custom_fields": {},
+        # The courses this one was copied from: course copy checks it (courses.lti.course_copy).
+        "custom_fields": dict(CONTEXT_HISTORY_CUSTOM),
     }

@@ -4,17 +4,31 @@ The copied link still names the old course's assignment (``assignment_uuid``), b
 arrives with the new course's context. The tool never lets two courses share one
 assignment (their learners, datasets and grades are separate): the new course gets
 its own assignment, with the source's spec and questions copied and the source recorded.
+
+A uuid alone proves nothing: learners see it in their URLs, and any instructor could put
+it in a link's custom parameter to take another course's spec and reference answers.
+So a copy is made only when the LMS says this course was copied from the source's
+(``$Context.id.history``); when the LMS does not say, only for an instructor of both.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from courses.lti.errors import LaunchError
-from courses.models import Assignment, Course, DatasetSpec, SpecVersion
+from courses.lti.launch_errors import course_copy_refused
+from courses.models import Assignment, Course, DatasetSpec, Enrollment, Learner, SpecVersion
+
+# The custom parameter the tool declares everywhere it can (Canvas JSON, Dynamic
+# Registration, deep-linked items): the platform substitutes the context ids this course
+# was copied from, comma-separated, most recent first.
+CONTEXT_HISTORY_PARAM = "context_history"
+CONTEXT_HISTORY_VARIABLE = "$Context.id.history"
+CONTEXT_HISTORY_CUSTOM = {CONTEXT_HISTORY_PARAM: CONTEXT_HISTORY_VARIABLE}
 
 # What a copy carries over; the due date belongs to the old term and is left empty.
 COPIED_SETTINGS = (
@@ -103,17 +117,57 @@ def assignment_copy_into(
     return copy
 
 
+def context_history(custom: dict[str, Any]) -> list[str] | None:
+    """The context ids the launch's course was copied from, or None when the LMS did not say.
+
+    A platform that does not know the variable leaves it out, empty, or as its literal name.
+    """
+    raw = custom.get(CONTEXT_HISTORY_PARAM)
+    if not isinstance(raw, str) or raw.strip() in ("", CONTEXT_HISTORY_VARIABLE):
+        return None
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def course_copy_check(
+    *, source: Assignment, course: Course, learner: Learner | None, role: str, custom: dict
+) -> None:
+    """Allow copying ``source`` into ``course`` only when the LMS copied it; else LaunchError.
+
+    With a context history, the source's course must be in it (for anyone, learners
+    included). Without one, only an instructor who is also staff of the source's course.
+    """
+    registration = course.registration
+    who = {"issuer": registration.issuer, "client_id": registration.client_id}
+    history = context_history(custom)
+    if history is not None:
+        if source.course.context_id in history:
+            return
+        raise course_copy_refused(reason="history", **who)
+    if role != "instructor" or learner is None:
+        raise course_copy_refused(reason="learner", **who)
+    staff_there = Enrollment.objects.filter(
+        course=source.course, learner=learner, role=Enrollment.Role.INSTRUCTOR
+    ).exists()
+    if not staff_there:
+        raise course_copy_refused(reason="stranger", **who)
+
+
 def assignment_for_copied_link(
     *,
     course: Course,
     wanted: uuid.UUID,
     resource_link_id: str | None,
     lineitem_url: str = "",
+    learner: Learner | None = None,
+    role: str = "learner",
+    custom: dict[str, Any] | None = None,
 ) -> Assignment:
     """The assignment of ``course`` for a link naming another course's assignment ``wanted``.
 
-    Raises LaunchError when the tool has no such assignment, or when it belongs to a course
-    on another platform registration (the tool never hands one LMS's content to another).
+    Raises LaunchError when the tool has no such assignment, when it belongs to a course
+    on another platform registration (the tool never hands one LMS's content to another),
+    or when nothing shows the link was copied with its course (``course_copy_check``).
+    A copy made earlier for this link is found again without the check.
     """
     registration = course.registration
     source = Assignment.objects.select_related("course").filter(uuid=wanted).first()
@@ -154,6 +208,7 @@ def assignment_for_copied_link(
             earlier.resource_link_id = resource_link_id
             earlier.save(update_fields=["resource_link_id", "updated_at"])
         return earlier
+    course_copy_check(source=source, course=course, learner=learner, role=role, custom=custom or {})
     return assignment_copy_into(
         source=source, course=course, resource_link_id=resource_link_id, lineitem_url=lineitem_url
     )

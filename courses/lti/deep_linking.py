@@ -26,7 +26,7 @@ from courses.lti.claims import (
     points_from,
     submission_review,
 )
-from courses.lti.course_copy import assignment_content_copy
+from courses.lti.course_copy import CONTEXT_HISTORY_CUSTOM, assignment_content_copy
 from courses.lti.errors import LaunchError
 from courses.lti.tool import platform_registration
 from courses.models import Assignment, Course
@@ -175,7 +175,8 @@ def deep_link_content_item(*, assignment: Assignment, request: HttpRequest) -> D
         .set_type("ltiResourceLink")
         .set_title(assignment.title)
         .set_url(absolute("courses:lti_launch", request))
-        .set_custom_params({ASSIGNMENT_UUID_PARAM: str(assignment.uuid)})
+        # The history lets a copy of this link in a copied course be trusted (course_copy).
+        .set_custom_params({ASSIGNMENT_UUID_PARAM: str(assignment.uuid), **CONTEXT_HISTORY_CUSTOM})
     )
     if assignment.points <= 0:
         return resource  # AGS needs a scoreMaximum over 0: an ungraded link has no column

@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from courses.lti.addresses import absolute, same_origin, tool_urls
 from courses.lti.canvas import PRIVACY_LEVEL, TOOL_DESCRIPTION, TOOL_SCOPES, TOOL_TITLE
 from courses.lti.claims import REVIEW_LABEL, SUBMISSION_REVIEW
+from courses.lti.course_copy import CONTEXT_HISTORY_CUSTOM
 from courses.lti.errors import RegistrationError
 from courses.lti.invites import registration_invite_check, registration_invite_redeem
 from courses.lti.outbound import OutboundError, OutboundResponse, outbound_request, url_check
@@ -147,7 +148,8 @@ def tool_registration_document(*, request: HttpRequest, platform: dict[str, Any]
         "domain": urlsplit(urls["base"]).netloc,
         "description": TOOL_DESCRIPTION,
         "target_link_uri": urls["launch"],
-        "custom_parameters": {},
+        # The courses this one was copied from: course copy checks it (courses.lti.course_copy).
+        "custom_parameters": dict(CONTEXT_HISTORY_CUSTOM),
         "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
         "messages": [
             deep_linking,

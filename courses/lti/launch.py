@@ -237,7 +237,7 @@ def launch_record(*, registration: LtiTool, data: dict[str, Any], launch_id: str
         )
     if role == "instructor":
         roster_refresh_soon(course=course)
-    assignment = assignment_resolve(course=course, claims=claims, role=role)
+    assignment = assignment_resolve(course=course, claims=claims, role=role, learner=learner)
     context = LaunchContext(
         learner_id=learner.pk,
         course_id=course.pk,
@@ -431,7 +431,9 @@ def _custom_uuid(custom: dict[str, Any]) -> uuid.UUID | None:
         return None  # e.g. an unexpanded substitution variable
 
 
-def assignment_resolve(*, course: Course, claims: LaunchClaims, role: str) -> Assignment | None:
+def assignment_resolve(
+    *, course: Course, claims: LaunchClaims, role: str, learner: Learner | None = None
+) -> Assignment | None:
     """Find the assignment by the uuid custom parameter, else by resource link; create it for instructors."""
     resource_link_id = claims.resource_link_id or None
     lineitem_url = claims.lineitem_url
@@ -449,6 +451,9 @@ def assignment_resolve(*, course: Course, claims: LaunchClaims, role: str) -> As
                 wanted=wanted,
                 resource_link_id=resource_link_id,
                 lineitem_url=lineitem_url,
+                learner=learner,
+                role=role,
+                custom=claims.custom,
             )
     if assignment is None and resource_link_id:
         assignment = (

@@ -14,6 +14,48 @@ COOKIE_HINT = (
 ADMIN_HINT = "An LMS administrator can fix this in the tool's registration (Django admin, or python manage.py lti_register)."
 
 
+ADD_AGAIN = (
+    "To start a new assignment here instead, remove this link from the course and add "
+    "the tool again (add an activity or assignment, then select content)."
+)
+COPY_REFUSALS = {
+    # The LMS named the courses this one was copied from, and the source is not among them.
+    "history": (
+        "This link was not copied with its course",
+        "This link names an assignment of another course, and the LMS says this course "
+        "was not copied from that one, so the tool does not copy its spec and questions here.",
+        "To bring the assignment over, ask an instructor of the original course to copy or "
+        "import that course's content into this course in the LMS (the LMS then records "
+        "where the link came from). " + ADD_AGAIN,
+    ),
+    # No history from the LMS; an instructor who does not teach the source course.
+    "stranger": (
+        "This link belongs to a course you do not teach",
+        "This link names an assignment of another course, and the LMS did not say that this "
+        "course was copied from it. Without that, the tool copies an assignment's spec and "
+        "questions only for an instructor of the original course.",
+        "Ask an instructor of the original course who also teaches this course to open "
+        "this link once: the tool then copies the assignment here for everyone. " + ADD_AGAIN,
+    ),
+    # No history from the LMS; a learner cannot vouch for the copy.
+    "learner": (
+        "This assignment is not set up in this course yet",
+        "This link was copied from another course, and your instructor has not opened it "
+        "in this course yet.",
+        "Tell your instructor: an instructor of the original course needs to open this "
+        "link once in this course, then it works for everyone.",
+    ),
+}
+
+
+def course_copy_refused(*, reason: str, issuer: str = "", client_id: str = "") -> LaunchError:
+    """The page for a copied link the tool will not copy (``reason``: a key of COPY_REFUSALS)."""
+    title, message, hint = COPY_REFUSALS[reason]
+    return LaunchError(
+        message, title=title, hint=hint, status=403, issuer=issuer, client_id=client_id
+    )
+
+
 def launch_error_from(
     exc: Exception,
     *,

@@ -2,8 +2,9 @@
 
 The upload is checked against the limits before a byte of it is read as data, stored
 under the assignment's path, read back within the same limits, and described by SDV's
-metadata detection; the instructor corrects that metadata; a job fits the spec, saves
-it as a draft version, scores sample learner 1's variant and deletes the files.
+metadata detection in a job (SDV takes seconds to load); the instructor corrects that
+metadata; a second job fits the spec, saves it as a draft version, scores sample learner
+1's variant, keeps binned counts of both for the quality charts and deletes the files.
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ from datagen_lti.authoring.reference_metadata import (
     detect_metadata,
 )
 from datagen_lti.drafting.render import spec_yaml
-from datagen_lti.synth import SpecError
+from datagen_lti.synth import SpecError, generate
 
 if TYPE_CHECKING:
     import pandas as pd
 
 REFERENCE_JOB = "reference_fit"
+DETECT_JOB = "reference_detect"
 # Multipart framing around the files: a request may exceed the files' total by this much.
 UPLOAD_OVERHEAD_BYTES = 16_000
 
@@ -73,9 +75,11 @@ def request_too_large(content_length: int | None) -> str:
 def reference_upload(
     *, assignment: Assignment, files: Sequence[UploadedFile], created_by: Learner | None
 ) -> ReferenceImport:
-    """Store uploaded table files, read them within the limits and detect their metadata.
+    """Store uploaded table files, read them within the limits and queue their detection.
 
     Raises ``ReferenceDataError`` naming the file and limit at fault; nothing is kept then.
+    The files are read here so that a broken or oversized one is refused at once; SDV's
+    metadata detection runs in the ``reference_detect`` job.
     """
     limits = reference_limits()
     if not files:
@@ -116,16 +120,67 @@ def reference_upload(
                     "columns": len(tables[table].columns),
                 }
             )
-        metadata = detect_metadata(tables)
     except Exception:
         _delete_files(stored)
         raise
-    return ReferenceImport.objects.create(
+    reference_import = ReferenceImport.objects.create(
         assignment=assignment,
         created_by=created_by,
         files=stored,
+        status=ReferenceImport.Status.DETECTING,
+    )
+    job_enqueue_once(kind=DETECT_JOB, arguments={"reference_import_id": reference_import.pk})
+    return reference_import
+
+
+def reference_detect(
+    *, reference_import: ReferenceImport, progress: Callable[[float, str], None] | None = None
+) -> dict[str, Any]:
+    """Detect the stored tables' types, keys and relationships; nothing happens when done."""
+    if reference_import.status != ReferenceImport.Status.DETECTING:
+        return {"detected": False, "status": reference_import.status}
+    if progress is not None:
+        progress(0.1, "Reading the tables")
+    tables = reference_tables(reference_import)
+    if progress is not None:
+        progress(0.3, "Detecting types, keys and relationships (SDV loads in a few seconds)")
+    try:
+        metadata = detect_metadata(tables)
+    except ReferenceDataError:
+        raise
+    except Exception as exc:  # SDV's own errors: say what failed and what to try
+        raise ReferenceDataError(
+            "(detection)",
+            f"SDV could not detect the tables' types and keys ({exc.__class__.__name__}: {exc})",
+            "check that each file holds one table with a header row, then upload it again",
+        ) from exc
+    ReferenceImport.objects.filter(
+        pk=reference_import.pk, status=ReferenceImport.Status.DETECTING
+    ).update(
         metadata=metadata,
         personal=_detected_personal(metadata),
+        status=ReferenceImport.Status.UPLOADED,
+        error="",
+    )
+    return {
+        "tables": len(metadata["tables"]),
+        "relationships": len(metadata.get("relationships") or []),
+    }
+
+
+def reference_detect_failed(*, reference_import_id: int, message: str) -> None:
+    """Record why detection failed and drop the files: the instructor uploads them again."""
+    reference_import = ReferenceImport.objects.filter(pk=reference_import_id).first()
+    if reference_import is None or reference_import.status not in (
+        ReferenceImport.Status.DETECTING,
+        ReferenceImport.Status.DETECT_FAILED,
+    ):
+        return
+    _delete_files(reference_import.files)
+    ReferenceImport.objects.filter(pk=reference_import_id).update(
+        status=ReferenceImport.Status.DETECT_FAILED,
+        error=message[:4000],
+        files=[{**f, "path": ""} for f in reference_import.files],
     )
 
 
@@ -190,6 +245,14 @@ def reference_confirm(
     to the chosen key, sdtype and parent table; ``personal`` holds ``<table>:<column>``.
     """
     reference_import = ReferenceImport.objects.select_for_update().get(pk=reference_import.pk)
+    if reference_import.status == ReferenceImport.Status.DETECTING:
+        raise ReferenceDataError(
+            "(upload)", "its types and keys are still being detected", "wait for the form"
+        )
+    if reference_import.status == ReferenceImport.Status.DETECT_FAILED:
+        raise ReferenceDataError(
+            "(upload)", "its types and keys could not be detected", "upload the tables again"
+        )
     if (
         reference_import.status
         not in (
@@ -272,7 +335,8 @@ def reference_fit(
     *, reference_import: ReferenceImport, progress: Callable[[float, str], None] | None = None
 ) -> dict[str, Any]:
     """Fit the spec, save it as a draft version, score sample learner 1's variant, delete the files."""
-    from datagen_lti.authoring.reference import spec_from_data, variant_quality
+    from datagen_lti.authoring.reference import spec_from_data
+    from datagen_lti.authoring.reference_quality import column_comparisons, quality_report
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
@@ -307,12 +371,16 @@ def reference_fit(
         raise ReferenceDataError(exc.path, exc.message, exc.hint) from exc
     report(0.7, "Scoring sample learner 1's variant against the reference tables")
     seed = learner_seed(assignment=assignment, learner_key=preview_learner_key(1), variant=0)
-    quality = variant_quality(fit, seed=seed)
+    # Generated once for both the scores and the charts' counts (the uploads go next).
+    variant = generate(fit.spec, seed=seed).tables
+    quality = quality_report(fit.tables, variant, fit.evaluation_metadata)
+    report(0.9, "Counting values for the comparison charts")
+    charts = column_comparisons(fit.tables, variant, fit.evaluation_metadata)
     ReferenceImport.objects.filter(pk=reference_import.pk).update(
         status=ReferenceImport.Status.FITTED,
         spec_version=version,
         metadata=fit.metadata,
-        report={"summary": fit.summary, "quality": quality},
+        report={"summary": fit.summary, "quality": quality, "charts": charts},
         error="",
         files=[{**f, "path": ""} for f in reference_import.files],
     )

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from courses.jobs import job_latest, job_run_fail_if_stale
 from courses.lti.access import instructor_required
 from courses.models import JobRun, ReferenceImport
+from courses.services.quality_charts import comparison_figures
 from courses.services.reference import (
+    DETECT_JOB,
     REFERENCE_JOB,
     reference_confirm,
     reference_form,
@@ -47,12 +49,15 @@ def _render(
     error: ReferenceDataError | str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    job = None
+    job = detect_job = None
     if reference_import is not None:
-        job = job_latest(kind=REFERENCE_JOB, arguments={"reference_import_id": reference_import.pk})
-        if job is not None and job.status == JobRun.Status.FAILED:
-            reference_import.refresh_from_db()
-    quality = (reference_import.report or {}).get("quality") if reference_import else None
+        arguments = {"reference_import_id": reference_import.pk}
+        job = job_latest(kind=REFERENCE_JOB, arguments=arguments)
+        detect_job = job_latest(kind=DETECT_JOB, arguments=arguments)
+        if any(j is not None and j.status == JobRun.Status.FAILED for j in (job, detect_job)):
+            reference_import.refresh_from_db()  # a stale job's failure was just recorded
+    report = (reference_import.report or {}) if reference_import else {}
+    quality = report.get("quality")
     return render(
         request,
         "courses/instructor_import_data.html",
@@ -67,9 +72,11 @@ def _render(
             and any(f.get("path") for f in reference_import.files)
             else None,
             "job": job,
+            "detect_job": detect_job,
             "quality": quality,
+            "figures": comparison_figures(report.get("charts") or [], quality=quality),
             "scored_pairs": [p for p in (quality or {}).get("column_pairs", []) if p["scored"]],
-            "summary": (reference_import.report or {}).get("summary") if reference_import else None,
+            "summary": report.get("summary"),
             "error": error,
         },
         status=status,
@@ -152,9 +159,13 @@ def _import_data_page(request: HttpRequest, assignment_uuid: UUID) -> HttpRespon
         )
     except ReferenceDataError as exc:
         return _render(request, reference_import=None, error=exc, status=400)
-    messages.success(
-        request, "Tables read. Check what was detected, correct it, then fit the spec."
-    )
+    reference_import.refresh_from_db()
+    if reference_import.status == ReferenceImport.Status.UPLOADED:  # detected inline
+        messages.success(
+            request, "Tables read. Check what was detected, correct it, then fit the spec."
+        )
+    elif reference_import.status == ReferenceImport.Status.DETECTING:
+        messages.success(request, "Tables read. Their types, keys and relationships are next.")
     return HttpResponseRedirect(_page_url(assignment_uuid, reference_import))
 
 
@@ -185,11 +196,14 @@ def instructor_import_data_confirm(
 def instructor_import_data_status(
     request: HttpRequest, assignment_uuid: UUID, upload_id: int
 ) -> JsonResponse:
-    """The fitting job's progress, for the page to poll."""
+    """The progress of the upload's latest job (the fit once started, else the detection)."""
     reference_import = get_object_or_404(
         ReferenceImport, pk=upload_id, assignment=request.assignment
     )
-    job = job_latest(kind=REFERENCE_JOB, arguments={"reference_import_id": reference_import.pk})
+    arguments = {"reference_import_id": reference_import.pk}
+    job = job_latest(kind=REFERENCE_JOB, arguments=arguments) or job_latest(
+        kind=DETECT_JOB, arguments=arguments
+    )
     if job is None:
-        return JsonResponse({"error": "no fit was started for this upload"}, status=404)
+        return JsonResponse({"error": "nothing was started for this upload"}, status=404)
     return JsonResponse(job_run_fail_if_stale(job).progress_report())

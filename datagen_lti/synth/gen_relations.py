@@ -58,18 +58,22 @@ def plan_unique_pairs(
     """Other-side rows such that no (parent, other) pair repeats."""
     n = len(parent_index)
     other = weighted_choice(rng, other_rows, n, weights)
+    repeats = _repeated_pairs(parent_index, other, other_rows)
     previous = n + 1
     for _ in range(_PAIR_ROUNDS):
-        repeats = _repeated_pairs(parent_index, other, other_rows)
         if repeats.size == 0:
             return other
         if repeats.size > previous // 2:
             break  # redrawing converges slowly when parents take most options
         previous = repeats.size
         other[repeats] = weighted_choice(rng, other_rows, repeats.size, weights)
+        # Only the parents of redrawn rows can repeat a pair now; the rows come back in
+        # the same order as a search over the whole table would give them.
+        rows = np.flatnonzero(np.isin(parent_index, np.unique(parent_index[repeats])))
+        repeats = rows[_repeated_pairs(parent_index[rows], other[rows], other_rows)]
     # Leftovers (parents taking nearly every option): give each such parent consecutive
     # slots of a random cycle through the options, which are distinct by construction.
-    bad_parents = np.unique(parent_index[_repeated_pairs(parent_index, other, other_rows)])
+    bad_parents = np.unique(parent_index[repeats])
     rows = np.flatnonzero(np.isin(parent_index, bad_parents))
     rows = rows[np.argsort(parent_index[rows], kind="stable")]
     groups = parent_index[rows]

@@ -3,8 +3,7 @@
 Instructor: deep linking creates an assignment, an example spec (with its questions)
 is loaded, checked and approved. Learner: launches, sees their dataset, downloads it,
 runs a query on it, submits answers and sees feedback; the score reaches the demo
-LMS's gradebook. Screenshots of each step go to the test's temporary folder (kept by
-pytest for inspection).
+LMS's gradebook. Screenshots of each step are kept (see ``tests/browser/artifacts.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from courses.models import IssuedDataset, SpecVersion, Submission
+from tests.browser.artifacts import screenshooter
 from tests.services import service_unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -89,14 +89,13 @@ def _release_live_server_connections() -> None:
 
 
 def test_newcomer_clicks_through_instructor_and_learner(
-    browser_page, live_server, settings, tmp_path
+    browser_page, live_server, settings, tmp_path, request
 ) -> None:
     settings.DATAGEN_DEMO_MODE = True
     call_command("demo_setup", base_url=live_server.url)
     page = browser_page
 
-    def shot(name: str) -> None:
-        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    shot = screenshooter(page, request)
 
     page.goto(f"{live_server.url}/demo/")
     shot("01-demo-lms")

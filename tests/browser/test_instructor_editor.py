@@ -4,7 +4,7 @@ The spec is saved with a mistake (the error names its line, "Go to line" moves t
 cursor there), fixed, checked (the matrix of checks × sample learners), previewed
 (charts, highlighted flaws, the ER diagram) and approved; Reissue asks first, and
 "Regrade all" opens a confirmation dialog. Sections are tabs driven by the keyboard.
-Screenshots of each step go to the test's temporary folder.
+Screenshots of each step are kept (see ``tests/browser/artifacts.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from courses.models import IssuedDataset, SpecVersion
+from tests.browser.artifacts import screenshooter
 from tests.browser.test_demo_in_iframe import browser_page  # noqa: F401 - a fixture
 from tests.views.test_instructor_editor import LIBRARY
 
@@ -23,14 +24,13 @@ def test_instructor_fixes_checks_previews_and_approves_in_the_frame(
     browser_page,  # noqa: F811 - the fixture imported above
     live_server,
     settings,
-    tmp_path,
+    request,
 ) -> None:
     settings.DATAGEN_DEMO_MODE = True
     call_command("demo_setup", base_url=live_server.url)
     page = browser_page
 
-    def shot(name: str) -> None:
-        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    shot = screenshooter(page, request)
 
     def frame():
         return page.locator("iframe.demo-frame").element_handle().content_frame()

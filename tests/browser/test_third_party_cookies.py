@@ -7,7 +7,7 @@ setting is on (checked: a cookie the frame sets without ``Partitioned`` is dropp
 The launches still pass because the login keeps its state and nonce in the demo
 LMS's storage frame (LTI Platform Storage) and the tool's session cookie is
 partitioned (CHIPS). Loopback http stands in for https: Chromium keeps ``Secure``
-cookies there. Screenshots of each step go to the test's temporary folder.
+cookies there. Screenshots of each step are kept (see ``tests/browser/artifacts.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 from django.core.management import call_command
 
 from courses.models import IssuedDataset, SpecVersion
+from tests.browser.artifacts import screenshooter
 from tests.browser.test_demo_in_iframe import (
     CHROMIUM_ARGS,
     _release_live_server_connections,
@@ -96,13 +97,12 @@ def _storage_keys(page) -> list[str]:
 
 
 def test_launches_in_a_cross_site_frame_without_third_party_cookies(
-    blocking_browser, cross_site, tmp_path
+    blocking_browser, cross_site, tmp_path, request
 ) -> None:
     platform_base, tool_base = cross_site
     page = blocking_browser
 
-    def shot(name: str) -> None:
-        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    shot = screenshooter(page, request)
 
     # Instructor: deep linking, through platform storage.
     page.goto(f"{platform_base}/demo/")

@@ -75,7 +75,11 @@ def test_deep_linking_then_instructor_then_learner_launch(registered, browser, o
     assignment = Assignment.objects.get()
     assert item["type"] == "ltiResourceLink"
     assert item["url"] == f"{platform.tool_base}/lti/launch/"
-    assert item["custom"] == {"assignment_uuid": str(assignment.uuid)}
+    assert item["custom"] == {
+        "assignment_uuid": str(assignment.uuid),
+        # Substituted by the LMS: the courses this one was copied from (course copy).
+        "context_history": "$Context.id.history",
+    }
     assert item["lineItem"] == {
         "scoreMaximum": 25.0,
         "label": "Sales analysis",

@@ -276,7 +276,8 @@ def test_a_copied_link_maps_to_a_new_assignment_of_the_new_course(lms):
     old_course = source.course
 
     lms.context = {"id": "course-2027", "title": "Statistics 101 (2027)", "label": "STAT101"}
-    custom = {"assignment_uuid": str(source.uuid)}
+    # The LMS says the new course was copied from the old one (``$Context.id.history``).
+    custom = {"assignment_uuid": str(source.uuid), "context_history": old_course.context_id}
     # A learner of the new course may be first: the copy does not need the instructor.
     learner, response = _launch(lms, ADA, resource_link_id="rl-copy", custom=custom)
     assert response.status_code == 302, response.content[:800]

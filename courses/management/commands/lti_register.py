@@ -23,7 +23,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         preset = parser.add_mutually_exclusive_group()
-        preset.add_argument("--canvas", action="store_true", help="Use Canvas Cloud's URLs.")
+        preset.add_argument(
+            "--canvas",
+            action="store_true",
+            help="Use Canvas Cloud's URLs (override any for a self-hosted Canvas) and mark the "
+            "registration as Canvas.",
+        )
         preset.add_argument("--moodle", metavar="SITE_URL", help="Derive Moodle's URLs.")
         parser.add_argument("--issuer")
         parser.add_argument("--client-id", required=True)
@@ -92,7 +97,10 @@ class Command(BaseCommand):
         )
         try:
             tool, created = platform_register(
-                settings=settings, replace_deployments=options["replace_deployments"]
+                settings=settings,
+                replace_deployments=options["replace_deployments"],
+                # Self-hosted Canvas (--canvas with its own --issuer) is still Canvas.
+                details={"product_family_code": "canvas"} if options["canvas"] else None,
             )
         except RegistrationError as exc:
             raise CommandError(exc.message) from exc
