@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from courses.jobs import job_enqueue_once
 from courses.models import Assignment, Learner, ReferenceImport, SpecVersion
@@ -410,3 +412,20 @@ def _delete_files(files: list[dict[str, Any]]) -> None:
     for item in files:
         if item.get("path"):
             default_storage.delete(item["path"])
+
+
+def reference_uploads_expire(*, older_than: timedelta) -> int:
+    """Delete uploads never fitted (and their files) older than ``older_than``; returns how many.
+
+    A fitted import keeps its row (metadata and quality report) and has no files left.
+    """
+    cutoff = timezone.now() - older_than
+    stale = ReferenceImport.objects.filter(created_at__lt=cutoff).exclude(
+        status=ReferenceImport.Status.FITTED
+    )
+    removed = 0
+    for reference_import in stale:
+        _delete_files(reference_import.files)
+        reference_import.delete()
+        removed += 1
+    return removed

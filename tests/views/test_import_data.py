@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from courses.models import JobRun, ReferenceImport, SpecVersion
 from tests import factories
@@ -397,3 +400,34 @@ def test_comparisons_hold_binned_counts_on_shared_bins_and_draw_accessibly():
         },
     )
     assert groups[0]["table"] == "orders" and groups[0]["figures"][0]["score"] == 0.1
+
+
+def test_unfitted_uploads_are_deleted_with_their_files_after_a_week(assignment):
+    def stored(name: str, status: str, age_days: float) -> ReferenceImport:
+        path = default_storage.save(
+            f"reference/{assignment.uuid}/{name}.csv", io.BytesIO(b"a\n1\n")
+        )
+        made = ReferenceImport.objects.create(
+            assignment=assignment, status=status, files=[{"table": name, "path": path}]
+        )
+        ReferenceImport.objects.filter(pk=made.pk).update(
+            created_at=timezone.now() - timedelta(days=age_days)
+        )
+        return made
+
+    old = stored("old", ReferenceImport.Status.UPLOADED, 8)
+    recent = stored("recent", ReferenceImport.Status.UPLOADED, 2)
+    fitted = ReferenceImport.objects.create(
+        assignment=assignment, status=ReferenceImport.Status.FITTED, files=[]
+    )
+    ReferenceImport.objects.filter(pk=fitted.pk).update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
+    out = io.StringIO()
+    call_command("reference_cleanup", stdout=out)
+    assert "Deleted 1 unfitted reference upload" in out.getvalue()
+    assert not ReferenceImport.objects.filter(pk=old.pk).exists()
+    assert not default_storage.exists(old.files[0]["path"])
+    assert ReferenceImport.objects.filter(pk=recent.pk).exists()
+    assert default_storage.exists(recent.files[0]["path"])
+    assert ReferenceImport.objects.filter(pk=fitted.pk).exists()  # its report is kept
