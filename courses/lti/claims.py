@@ -24,6 +24,15 @@ from django.core.validators import validate_email
 
 from courses.lti.errors import LaunchError
 
+# The OIDC login initiation's parameters that start the same launch again (a new window).
+LOGIN_PARAMS = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "lti_deployment_id",
+    "client_id",
+)
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = CLAIM + "message_type"
 DEPLOYMENT_ID = CLAIM + "deployment_id"

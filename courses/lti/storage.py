@@ -36,6 +36,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from courses.lti.claims import LOGIN_PARAMS
 from courses.lti.errors import LaunchError
 
 TARGET_PARAM = "lti_storage_target"
@@ -47,15 +48,6 @@ RECORD_LIFETIME = 10 * 60
 # pylti1p3's cookie names: ``lti1p3-<state>`` and its launch-data session id.
 PYLTI_COOKIE_PREFIX = "lti1p3-"
 PYLTI_SESSION_ID_COOKIE = "lti1p3-session-id"
-# The login parameters a new window needs to start the same launch again.
-LOGIN_PARAMS = (
-    "iss",
-    "login_hint",
-    "target_link_uri",
-    "lti_message_hint",
-    "lti_deployment_id",
-    "client_id",
-)
 # A frame name as platforms use them (``_parent``, ``post_message_forwarding``).
 _TARGET_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 

@@ -24,6 +24,8 @@ from pylti1p3.contrib.django.lti1p3_tool_config import DjangoDbToolConf
 from pylti1p3.exception import LtiException
 from pylti1p3.registration import Registration
 
+from courses.lti.claims import LOGIN_PARAMS
+
 # Seconds of clock difference tolerated between the platform and the tool.
 CLOCK_LEEWAY = 60
 # A platform's public keys are cached this long between launches.
@@ -66,16 +68,8 @@ class ToolOIDCLogin(DjangoOIDCLogin):
         self._http_request = request
 
     def get_cookies_allowed_js_check(self) -> str:
-        names = [
-            "iss",
-            "login_hint",
-            "target_link_uri",
-            "lti_message_hint",
-            "lti_deployment_id",
-            "client_id",
-        ]
         params = {"lti1p3_new_window": "1"}
-        for name in names:
+        for name in LOGIN_PARAMS:
             value = self._get_request_param(name)
             if value:
                 params[name] = value

@@ -31,6 +31,7 @@ from datagen_lti.authoring.reference_errors import (
     ReferenceLimits,
 )
 from datagen_lti.authoring.reference_files import (
+    check_file_count,
     check_sizes,
     file_format,
     read_reference_file,
@@ -86,12 +87,7 @@ def reference_upload(
     limits = reference_limits()
     if not files:
         raise ReferenceDataError("(files)", "no file was uploaded", "choose one file per table")
-    if len(files) > limits.max_files:
-        raise ReferenceDataError(
-            "(files)",
-            f"{len(files)} files exceed the limit of {limits.max_files} files",
-            "upload fewer tables",
-        )
+    check_file_count(len(files), limits=limits)
     check_sizes({f.name or "file": f.size or 0 for f in files}, limits=limits)
     tables_of = {}
     for upload in files:

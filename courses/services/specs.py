@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from courses.jobs import job_enqueue_once
 from courses.models import Assignment, DatasetSpec, Learner, SpecVersion
 from courses.services.answer_keys import version_questions
 from courses.services.charts import table_charts
@@ -87,6 +88,21 @@ def spec_version_save(
         questions_text=latest.questions_text if latest else "",
         questions_sha256=latest.questions_sha256 if latest else "",
     )
+
+
+def spec_version_save_and_check(
+    *,
+    assignment: Assignment,
+    text: str,
+    source: str = SpecVersion.Source.MANUAL,
+    created_by: Learner | None = None,
+) -> SpecVersion:
+    """Store a new draft version (``spec_version_save``) and queue its objective checks."""
+    version = spec_version_save(
+        assignment=assignment, text=text, source=source, created_by=created_by
+    )
+    job_enqueue_once(kind="spec_check", arguments={"spec_version_id": version.pk})
+    return version
 
 
 def check_sql_checks(spec: Spec) -> None:

@@ -11,10 +11,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from courses.jobs import job_enqueue_once
 from courses.lti.access import instructor_required
 from courses.models import SpecVersion
-from courses.services.specs import spec_version_save
+from courses.services.specs import spec_version_save_and_check
 from datagen_lti.authoring.ddl import DdlError, DdlImport, ddl_import_yaml, spec_from_ddl
 from datagen_lti.synth import SpecError
 
@@ -83,7 +82,7 @@ def instructor_import_ddl(request: HttpRequest, assignment_uuid: UUID) -> HttpRe
         return _page(request, form, result=result)
     text = ddl_import_yaml(result, source="a pasted database schema")
     try:
-        version = spec_version_save(
+        version = spec_version_save_and_check(
             assignment=request.assignment,
             text=text,
             source=SpecVersion.Source.MANUAL,
@@ -92,7 +91,6 @@ def instructor_import_ddl(request: HttpRequest, assignment_uuid: UUID) -> HttpRe
     except SpecError as exc:
         # The importer validates what it makes; this guards the site's own size limits.
         return _page(request, form, result=result, error=str(exc), status=400)
-    job_enqueue_once(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.success(
         request,
         f"Imported {len(result.spec.tables)} tables as version {version.number}; checking it "

@@ -31,6 +31,7 @@ from courses.services.specs import (
     spec_version_diff,
     spec_version_preview,
     spec_version_save,
+    spec_version_save_and_check,
 )
 from courses.views.downloads import send_dataset_file
 from datagen_lti.synth import SpecError
@@ -171,10 +172,9 @@ def _save_and_check(
     request: HttpRequest, *, text: str, source: str, done: str = "Saved"
 ) -> HttpResponseRedirect:
     """Store a new draft version, queue its checks, and show the checks section."""
-    version = spec_version_save(
+    version = spec_version_save_and_check(
         assignment=request.assignment, text=text, source=source, created_by=request.learner
     )
-    job_enqueue_once(kind="spec_check", arguments={"spec_version_id": version.pk})
     messages.success(request, f"{done} as version {version.number}; checking it now.")
     return _manage(request.assignment.uuid, "checks")
 

@@ -61,12 +61,7 @@ def read_reference_files(
     paths = [Path(p) for p in paths]
     if not paths:
         raise ReferenceDataError("(files)", "no file given", "name at least one table file")
-    if len(paths) > limits.max_files:
-        raise ReferenceDataError(
-            "(files)",
-            f"{len(paths)} files exceed the limit of {limits.max_files} files",
-            "upload fewer tables",
-        )
+    check_file_count(len(paths), limits=limits)
     sizes = {}
     for path in paths:
         try:
@@ -86,6 +81,16 @@ def read_reference_files(
         with path.open("rb") as handle:
             tables[name] = read_reference_file(handle, filename=path.name, limits=limits)
     return tables
+
+
+def check_file_count(count: int, *, limits: ReferenceLimits = DEFAULT_REFERENCE_LIMITS) -> None:
+    """Refuse more files than the limit allows."""
+    if count > limits.max_files:
+        raise ReferenceDataError(
+            "(files)",
+            f"{count} files exceed the limit of {limits.max_files} files",
+            "upload fewer tables",
+        )
 
 
 def check_sizes(
