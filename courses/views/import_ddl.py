@@ -31,7 +31,7 @@ class DdlImportForm(forms.Form):
     ddl = forms.CharField(
         label="CREATE TABLE statements",
         widget=forms.Textarea(
-            attrs={"rows": 20, "spellcheck": "false", "class": "code", "data-editor": "sql"}
+            attrs={"rows": 20, "spellcheck": "false", "class": "code", "data-editor": "text/x-sql"}
         ),
         max_length=MAX_DDL_CHARS,
         strip=False,

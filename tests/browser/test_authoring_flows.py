@@ -78,6 +78,8 @@ def test_instructor_imports_a_schema_fixes_checks_previews_and_approves(
     tool.locator("a", has_text="Start from a database schema").click()
     tool.get_by_role("heading", name="Start from a database schema").wait_for()
     _replace_editor_text(page, tool.locator("form .CodeMirror"), STAFF_DDL)
+    # SQL highlighting: CREATE TABLE and the types are marked as keywords.
+    assert tool.locator("form .CodeMirror .cm-keyword", has_text="CREATE").count() > 0
     tool.locator("button", has_text="Preview the spec").click()
     tool.get_by_role("heading", name="Result").wait_for()
     assert tool.locator("td code", has_text="employees").is_visible()
