@@ -173,7 +173,7 @@ class Assignment(TimestampedModel):
         "leading apostrophe so that spreadsheets show it instead of running it as a formula.",
     )
     # Deep linking creates the assignment before the LMS says whether it took the link:
-    # it stays pending (hidden, and removed after a day) until a launch proves it was.
+    # it stays pending (hidden, and removed after 30 days) until a launch proves it was.
     link_pending_since = models.DateTimeField(
         null=True,
         blank=True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +34,9 @@ LOGIN_PARAMS = (
     "lti_deployment_id",
     "client_id",
 )
+# Assignments the picker made whose link the LMS never launched are removed after this
+# (``lti_pending_cleanup``); the unknown-link page says so.
+PENDING_LIFETIME = timedelta(days=30)
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = CLAIM + "message_type"
 DEPLOYMENT_ID = CLAIM + "deployment_id"

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from courses.lti.claims import PENDING_LIFETIME
 from courses.lti.errors import LaunchError
 from courses.lti.launch_errors import course_copy_refused
 from courses.models import Assignment, Course, DatasetSpec, Enrollment, Learner, SpecVersion
@@ -176,7 +177,7 @@ def assignment_for_copied_link(
             f"This link names an assignment the tool does not know (custom parameter "
             f"assignment_uuid={wanted}). It may have been removed, or it was added through "
             "the LMS's selection dialog but the LMS never confirmed it (the tool removes "
-            "such unconfirmed assignments after a day).",
+            f"such unconfirmed assignments after {PENDING_LIFETIME.days} days).",
             title="This link's assignment is unknown",
             hint=UNKNOWN_HINT,
             status=404,

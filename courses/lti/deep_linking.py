@@ -23,6 +23,7 @@ from courses.lti.claims import (
     DEFAULT_POINTS,
     LINEITEM_TAG,
     MAX_POINTS,
+    PENDING_LIFETIME,
     points_from,
     submission_review,
 )
@@ -54,8 +55,6 @@ def deep_link_forget(request: HttpRequest, *, launch_id: str) -> None:
         request.session[SESSION_KEY] = pending
 
 
-# Unconfirmed assignments older than this are removed (``lti_pending_cleanup``).
-PENDING_LIFETIME = timedelta(days=30)
 MAX_ITEMS = 20
 
 

@@ -311,6 +311,7 @@ def test_an_unknown_custom_assignment_gets_a_clear_page(lms):
         assert "This link&#x27;s assignment is unknown" in text or "assignment is unknown" in text
         assert "6f1c2d3e-0000-4000-8000-000000000abc" in text
         assert "add the tool again" in text
+        assert "unconfirmed assignments after 30 days" in text  # as lti_pending_cleanup does
     assert not Assignment.objects.exists()
 
 

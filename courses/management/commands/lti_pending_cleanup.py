@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from courses.lti.deep_linking import PENDING_LIFETIME, pending_assignments_cleanup
+from courses.lti.claims import PENDING_LIFETIME
+from courses.lti.deep_linking import pending_assignments_cleanup
 
 
 class Command(BaseCommand):
